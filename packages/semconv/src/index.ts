@@ -1,0 +1,2 @@
+export * from './gen-ai.js';
+export * from './audit.js';
