@@ -1,0 +1,58 @@
+import { CliError } from './cli-error.js';
+import { demoCommand, DEMO_USAGE } from './commands/demo.js';
+import { queryCommand, QUERY_USAGE } from './commands/query.js';
+import { VERSION } from './version.js';
+
+const USAGE = `slm-audit ${VERSION} — audit logs for small language models
+
+Usage: slm-audit <command> [options]
+
+Commands:
+  demo     run real model inferences through the SDK into the embedded store, then print an audit report
+  query    run SQL against the audit store
+  help     show help for a command
+
+Run "slm-audit help <command>" for its options.`;
+
+const COMMANDS: Record<string, { run: (argv: string[], out: NodeJS.WritableStream) => Promise<number>; usage: string }> = {
+  demo: { run: demoCommand, usage: DEMO_USAGE },
+  query: { run: queryCommand, usage: QUERY_USAGE },
+};
+
+/** Runs the CLI; resolves to the process exit code. Never throws. */
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
+    out.write((topic?.usage ?? USAGE) + '\n');
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    out.write(VERSION + '\n');
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    err.write(`slm-audit: unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out.write(command.usage + '\n');
+    return 0;
+  }
+  try {
+    return await command.run(rest, out);
+  } catch (e) {
+    if (e instanceof CliError) {
+      err.write(`slm-audit ${name}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    // parseArgs reports unknown or malformed options with this code.
+    if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      err.write(`slm-audit ${name}: ${(e as Error).message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    err.write(`slm-audit ${name}: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
