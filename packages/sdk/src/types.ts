@@ -2,6 +2,7 @@
  * Public shapes of @slm-audit/sdk. Internal shapes live in internal-types.ts.
  */
 import type { Attributes, Span, TracerProvider } from '@opentelemetry/api';
+import type { BufferConfig, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ContentPolicyName } from '@slm-audit/semconv';
 
 export type ContentPolicy = ContentPolicyName;
@@ -59,8 +60,11 @@ export interface InferenceRequest {
   parameters?: RequestParameters;
   /** Chat history sent to the model. */
   messages?: ChatMessage[];
-  /** A bare prompt (text completion); recorded as one user message. */
-  prompt?: string;
+  /**
+   * A bare prompt (text completion); recorded as one user message (after `messages`
+   * when both are given). Raw UTF-8 bytes are accepted; invalid sequences become U+FFFD.
+   */
+  prompt?: string | Uint8Array;
   /** System instructions given apart from the history. */
   systemInstructions?: string | string[];
   template?: { id: string; version?: string };
@@ -90,10 +94,13 @@ export interface InferenceResponse {
   id?: string;
   model?: string;
   finishReasons?: string[];
-  /** The output text (reasoning in `<think>…</think>` is found and marked). */
-  output?: string;
+  /**
+   * The output text (reasoning in `<think>…</think>` is found and marked). Raw UTF-8
+   * bytes are accepted; invalid sequences become U+FFFD.
+   */
+  output?: string | Uint8Array;
   /** Reasoning returned apart from the output (e.g. `reasoning_content`). */
-  reasoning?: string;
+  reasoning?: string | Uint8Array;
   usage?: Usage;
   confidence?: Confidence;
   /** Model identity learned from the response. */
@@ -117,10 +124,16 @@ export interface Inference {
 export interface Detector {
   /** Short stable name, recorded in slm_audit.redaction.types (e.g. `email`). */
   readonly name: string;
-  /** Global regex whose matches are candidates. */
+  /**
+   * Regex whose matches are candidates (the redactor adds the `g` flag if missing).
+   * When it has a named group `secret`, only that group is replaced (so
+   * `Bearer abc…` keeps the word `Bearer`).
+   */
   readonly pattern: RegExp;
-  /** Extra check on a candidate (e.g. Luhn); reject by returning false. */
+  /** Extra check on a candidate (e.g. Luhn), given the text that would be replaced; false rejects it. */
   validate?(match: string): boolean;
+  /** Cheap test on the whole text (e.g. contains '@'); false skips the pattern. */
+  precheck?(text: string): boolean;
   /** Replacement text; default `[REDACTED:<name>]`. */
   replacement?: string;
 }
@@ -147,7 +160,10 @@ export interface ContentOptions {
   redactor?: Redactor | false;
   /** HMAC-SHA256 key for content hashes; default from SLM_AUDIT_HASH_KEY. */
   hashKey?: string | Uint8Array;
-  /** Recorded with every hash so keys can rotate; default `default`. */
+  /**
+   * Recorded with every hash so keys can rotate; default SLM_AUDIT_HASH_KEY_ID, else
+   * `default`, or `builtin` when no key is configured and the built-in key is used.
+   */
   hashKeyId?: string;
   /** Longest content (UTF-16 code units) kept per field; longer is truncated and flagged. Default 32768. */
   maxContentLength?: number;
@@ -182,4 +198,54 @@ export interface AuditContext {
   feature?: string;
   /** Extra attributes put on every inference span in scope. */
   attributes?: Attributes;
+}
+
+/** Where `startAudit` sends spans in ClickHouse (see @slm-audit/exporter-clickhouse). */
+export interface ClickHouseOptions {
+  /** Directory of an embedded (chDB) store. */
+  path?: string;
+  /** URL of a ClickHouse server (HTTP interface). */
+  url?: string;
+  username?: string;
+  password?: string;
+  database?: string;
+  /** Create the tables if they do not exist. */
+  createSchema?: boolean;
+  /** A ready exporter; when given nothing is loaded and the options above are ignored. */
+  exporter?: SpanExporter;
+}
+
+export interface OtlpOptions {
+  /** Traces endpoint; a bare origin (`http://host:4318`) gets `/v1/traces` appended. */
+  url?: string;
+  headers?: Record<string, string>;
+  /** Default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL, else `http/protobuf`. */
+  protocol?: 'http/json' | 'http/protobuf';
+}
+
+export interface StartAuditOptions {
+  /** service.name of the resource (default OTEL_SERVICE_NAME, then the SDK's default). */
+  serviceName?: string;
+  /** Process-wide content defaults (as `configureAudit`). */
+  content?: ContentOptions;
+  /** Process-wide sealers (as `configureAudit`). */
+  sealers?: RecordSealer[];
+  /** Export to ClickHouse; `true` means the exporter's defaults. Off unless given. */
+  clickhouse?: boolean | ClickHouseOptions;
+  /** Export with OTLP; default on when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set. */
+  otlp?: boolean | OtlpOptions;
+  /** Extra processors, added after the exporters' batch processors. */
+  spanProcessors?: SpanProcessor[];
+  /** Batch settings for the ClickHouse and OTLP processors. */
+  batch?: BufferConfig;
+}
+
+/** What `startAudit` returns. */
+export interface AuditHandle {
+  /** The provider audit spans go to (also the global one unless another was registered first). */
+  readonly tracerProvider: TracerProvider;
+  /** Export everything the audit processors hold. */
+  forceFlush(): Promise<void>;
+  /** Flush, then stop the processors and exporters; audit spans go back to the global provider. */
+  shutdown(): Promise<void>;
 }

@@ -102,3 +102,8 @@ export const AUDIT_DIAGNOSTICS = {
 
 /** Instrumentation scope name of spans made by the SDK. */
 export const AUDIT_SCOPE_NAME = '@slm-audit/sdk';
+
+/** Environment variable holding the HMAC key for content hashes (UTF-8 text). */
+export const ENV_AUDIT_HASH_KEY = 'SLM_AUDIT_HASH_KEY';
+/** Environment variable naming that key (recorded as slm_audit.hash.key_id). */
+export const ENV_AUDIT_HASH_KEY_ID = 'SLM_AUDIT_HASH_KEY_ID';

@@ -1,0 +1,188 @@
+import { expect } from 'chai';
+import * as semconv from '@slm-audit/semconv';
+import {
+  EmbeddedStore,
+  INFERENCE_ATTRIBUTE_COLUMNS,
+  INFERENCE_MAP_COLUMNS,
+  INFERENCE_SPAN_COLUMNS,
+  INFERENCES_TABLE,
+  INFERENCES_TABLE_COMMENT,
+  SCHEMA_VERSION,
+  TRACE_ID_TS_TABLE,
+  TRACE_ID_TS_VIEW,
+  TRACES_TABLE,
+  ensureSchema,
+  schemaStatements,
+  supportsFullTextIndexes,
+} from '../src/index.js';
+import { ENGINE_PATH, uniqueDatabase } from './helpers.js';
+
+/** otel_traces as the collector creates it: name → type. */
+const COLLECTOR_TRACES_COLUMNS: [string, string][] = [
+  ['Timestamp', 'DateTime64(9)'],
+  ['TraceId', 'String'],
+  ['SpanId', 'String'],
+  ['ParentSpanId', 'String'],
+  ['TraceState', 'String'],
+  ['SpanName', 'LowCardinality(String)'],
+  ['SpanKind', 'LowCardinality(String)'],
+  ['ServiceName', 'LowCardinality(String)'],
+  ['ResourceAttributes', 'Map(LowCardinality(String), String)'],
+  ['ScopeName', 'String'],
+  ['ScopeVersion', 'String'],
+  ['SpanAttributes', 'Map(LowCardinality(String), String)'],
+  ['Duration', 'UInt64'],
+  ['StatusCode', 'LowCardinality(String)'],
+  ['StatusMessage', 'String'],
+  ['Events.Timestamp', 'Array(DateTime64(9))'],
+  ['Events.Name', 'Array(LowCardinality(String))'],
+  ['Events.Attributes', 'Array(Map(LowCardinality(String), String))'],
+  ['Links.TraceId', 'Array(String)'],
+  ['Links.SpanId', 'Array(String)'],
+  ['Links.TraceState', 'Array(String)'],
+  ['Links.Attributes', 'Array(Map(LowCardinality(String), String))'],
+  ['ResourceAttributeItems', 'Array(String)'],
+  ['SpanAttributeItems', 'Array(String)'],
+];
+
+describe('schema', () => {
+  let store: EmbeddedStore;
+  let database: string;
+
+  before(async () => {
+    database = uniqueDatabase('schema');
+    store = await EmbeddedStore.open({ path: ENGINE_PATH, database });
+  });
+
+  after(async () => {
+    await store.exec(`DROP DATABASE IF EXISTS ${database}`);
+    await store.close();
+  });
+
+  it('creates the tables, and running it again changes nothing', async () => {
+    await ensureSchema(store);
+    const before = await store.query<{ name: string; q: string }>(
+      'SELECT name, create_table_query AS q FROM system.tables WHERE database = {db:String} ORDER BY name',
+      { db: database },
+    );
+    await ensureSchema(store);
+    await ensureSchema(store, { database });
+    const after = await store.query('SELECT name, create_table_query AS q FROM system.tables WHERE database = {db:String} ORDER BY name', {
+      db: database,
+    });
+    expect(after).to.deep.equal(before);
+    expect(before.map((t) => t.name)).to.deep.equal([TRACES_TABLE, TRACE_ID_TS_TABLE, TRACE_ID_TS_VIEW, INFERENCES_TABLE].sort());
+  });
+
+  it('lays out otel_traces exactly as the collector does', async () => {
+    const cols = await store.query<{ name: string; type: string }>(
+      'SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String} ORDER BY position',
+      { db: database, t: TRACES_TABLE },
+    );
+    expect(cols.map((c) => [c.name, c.type])).to.deep.equal(COLLECTOR_TRACES_COLUMNS);
+    const [t] = await store.query<{ sorting_key: string; primary_key: string; partition_key: string; engine: string }>(
+      'SELECT sorting_key, primary_key, partition_key, engine FROM system.tables WHERE database = {db:String} AND name = {t:String}',
+      { db: database, t: TRACES_TABLE },
+    );
+    expect(t).to.deep.equal({
+      sorting_key: 'ServiceName, SpanName, toDateTime(Timestamp), Timestamp',
+      primary_key: 'ServiceName, SpanName, toDateTime(Timestamp)',
+      partition_key: 'toDate(Timestamp)',
+      engine: 'MergeTree',
+    });
+  });
+
+  it('picks the collector index flavour from the server version', async () => {
+    expect(supportsFullTextIndexes('26.7.2.1')).to.equal(true);
+    expect(supportsFullTextIndexes('26.2.1.1')).to.equal(true);
+    expect(supportsFullTextIndexes('26.1.9.1')).to.equal(false);
+    expect(supportsFullTextIndexes('25.12.1.1')).to.equal(false);
+    expect(supportsFullTextIndexes('27.1')).to.equal(true);
+    expect(supportsFullTextIndexes('garbage')).to.equal(false);
+    const indexes = await store.query<{ name: string; type: string }>(
+      'SELECT name, type FROM system.data_skipping_indices WHERE database = {db:String} AND table = {t:String} ORDER BY name',
+      { db: database, t: TRACES_TABLE },
+    );
+    const [v] = await store.query<{ v: string }>('SELECT version() AS v');
+    const fullText = supportsFullTextIndexes(v!.v);
+    expect(indexes.find((i) => i.name === 'idx_trace_id')?.type).to.equal(fullText ? 'text' : 'bloom_filter');
+    expect(indexes.map((i) => i.name)).to.include.members(['idx_duration', 'idx_lower_span_name']);
+  });
+
+  it('has valid DDL for the bloom-filter flavour too (servers before 26.2)', async () => {
+    const other = uniqueDatabase('schema_bloom');
+    await store.exec(`CREATE DATABASE ${other}`);
+    try {
+      for (const sql of schemaStatements(other, { fullTextIndexes: false })) await store.exec(sql);
+      const indexes = await store.query<{ name: string; type: string }>(
+        "SELECT name, type FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'otel_traces' ORDER BY name",
+        { db: other },
+      );
+      expect(indexes.map((i) => `${i.name}:${i.type}`)).to.deep.equal([
+        'idx_duration:minmax',
+        'idx_lower_span_name:tokenbf_v1',
+        'idx_res_attr_key:bloom_filter',
+        'idx_res_attr_value:bloom_filter',
+        'idx_span_attr_key:bloom_filter',
+        'idx_span_attr_value:bloom_filter',
+        'idx_trace_id:bloom_filter',
+      ]);
+    } finally {
+      await store.exec(`DROP DATABASE ${other}`);
+    }
+  });
+
+  it('lays out slm_inferences from the column list, with the schema version as its comment', async () => {
+    const cols = await store.query<{ name: string; type: string }>(
+      'SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String} ORDER BY position',
+      { db: database, t: INFERENCES_TABLE },
+    );
+    const expected = [
+      ...INFERENCE_SPAN_COLUMNS.map(([name, type]) => [name, type]),
+      ...INFERENCE_ATTRIBUTE_COLUMNS.map((c) => [c.name, c.type]),
+      ...INFERENCE_MAP_COLUMNS.map(([name, type]) => [name, type]),
+    ].map(([name, type]) => [name, type!.replace(/ CODEC\(.*\)$/, '')]);
+    expect(cols.map((c) => [c.name, c.type])).to.deep.equal(expected);
+    const [t] = await store.query<{ comment: string; sorting_key: string; partition_key: string }>(
+      'SELECT comment, sorting_key, partition_key FROM system.tables WHERE database = {db:String} AND name = {t:String}',
+      { db: database, t: INFERENCES_TABLE },
+    );
+    expect(t!.comment).to.equal(INFERENCES_TABLE_COMMENT);
+    expect(INFERENCES_TABLE_COMMENT).to.contain(String(SCHEMA_VERSION));
+    expect(t!.sorting_key).to.equal('tenant_id, request_model, toDateTime(timestamp), timestamp');
+    expect(t!.partition_key).to.equal('toDate(timestamp)');
+  });
+
+  it('gives every span attribute in @slm-audit/semconv a typed column', () => {
+    const covered = new Set(INFERENCE_ATTRIBUTE_COLUMNS.map((c) => c.attribute));
+    // gen_ai.token.type labels metrics, never spans.
+    const spanAttributes = Object.entries(semconv)
+      .filter(([k, v]) => k.startsWith('ATTR_') && typeof v === 'string' && v !== semconv.ATTR_GEN_AI_TOKEN_TYPE)
+      .map(([, v]) => v as string);
+    expect(spanAttributes.filter((a) => !covered.has(a))).to.deep.equal([]);
+    const names = INFERENCE_ATTRIBUTE_COLUMNS.map((c) => c.name);
+    expect(new Set(names).size).to.equal(names.length);
+  });
+
+  it('feeds the trace-id lookup table through its materialized view', async () => {
+    await store.insert(
+      TRACES_TABLE,
+      '{"Timestamp":"1767323045.100000000","TraceId":"aa","SpanName":"a"}\n{"Timestamp":"1767323047.900000000","TraceId":"aa","SpanName":"b"}\n{"Timestamp":"1767323047.900000000","TraceId":"","SpanName":"c"}\n',
+    );
+    const rows = await store.query<{ TraceId: string; s: string; e: string }>(
+      `SELECT TraceId, toString(toUnixTimestamp(min(Start))) AS s, toString(toUnixTimestamp(max(End))) AS e FROM ${TRACE_ID_TS_TABLE} GROUP BY TraceId`,
+    );
+    expect(rows).to.deep.equal([{ TraceId: 'aa', s: '1767323045', e: '1767323047' }]);
+  });
+
+  it('creates the tables in another database when asked', async () => {
+    const other = uniqueDatabase('schema_other');
+    try {
+      await ensureSchema(store, { database: other });
+      const [n] = await store.query<{ n: string }>('SELECT count() AS n FROM system.tables WHERE database = {db:String}', { db: other });
+      expect(n!.n).to.equal('4');
+    } finally {
+      await store.exec(`DROP DATABASE IF EXISTS ${other}`);
+    }
+  });
+});

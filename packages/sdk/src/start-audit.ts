@@ -1,0 +1,176 @@
+/*
+ * startAudit: a ready tracing pipeline for audit spans, built with
+ * @opentelemetry/sdk-node. Heavy modules are imported when startAudit runs, not when
+ * the SDK loads, and the ClickHouse exporter only when asked for: it is an optional
+ * peer the SDK has no build-time dependency on.
+ */
+import { trace, type TracerProvider } from '@opentelemetry/api';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { AuditHandle, ClickHouseOptions, OtlpOptions, StartAuditOptions } from './types.js';
+import { configureAudit, getAuditConfig } from './config.js';
+import { logger } from './diag.js';
+
+/** What the SDK uses of @slm-audit/exporter-clickhouse. */
+interface AuditStore {
+  close?(): Promise<void>;
+}
+interface ClickHouseModule {
+  openStore(options: { path?: string; url?: string; username?: string; password?: string; database?: string }): Promise<AuditStore>;
+  ClickHouseSpanExporter: new (options: { store: AuditStore; createSchema?: boolean }) => SpanExporter;
+}
+
+// A variable, not a literal: TypeScript must not resolve (or depend on) the package.
+const CLICKHOUSE_PACKAGE: string = '@slm-audit/exporter-clickhouse';
+
+type OtlpProtocol = NonNullable<OtlpOptions['protocol']>;
+const DEFAULT_OTLP_PROTOCOL: OtlpProtocol = 'http/protobuf';
+const TRACES_PATH = '/v1/traces';
+
+async function clickhouseExporter(options: ClickHouseOptions): Promise<SpanExporter> {
+  if (options.exporter !== undefined) return options.exporter;
+  let mod: ClickHouseModule;
+  try {
+    mod = (await import(CLICKHOUSE_PACKAGE)) as ClickHouseModule;
+  } catch (err) {
+    throw new Error(`startAudit({ clickhouse }) needs the optional package ${CLICKHOUSE_PACKAGE}; install it`, {
+      cause: err,
+    });
+  }
+  if (typeof mod.openStore !== 'function' || typeof mod.ClickHouseSpanExporter !== 'function') {
+    throw new Error(`${CLICKHOUSE_PACKAGE} does not export openStore and ClickHouseSpanExporter`);
+  }
+  const storeOptions: Parameters<ClickHouseModule['openStore']>[0] = {};
+  if (options.path !== undefined) storeOptions.path = options.path;
+  if (options.url !== undefined) storeOptions.url = options.url;
+  if (options.username !== undefined) storeOptions.username = options.username;
+  if (options.password !== undefined) storeOptions.password = options.password;
+  if (options.database !== undefined) storeOptions.database = options.database;
+  const store = await mod.openStore(storeOptions);
+  const exporterOptions: { store: AuditStore; createSchema?: boolean } = { store };
+  if (options.createSchema !== undefined) exporterOptions.createSchema = options.createSchema;
+  return new mod.ClickHouseSpanExporter(exporterOptions);
+}
+
+interface OtlpSettings {
+  url?: string;
+  headers?: Record<string, string>;
+  protocol: OtlpProtocol;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** A bare origin gets the traces path, as OTEL_EXPORTER_OTLP_ENDPOINT does. */
+function tracesUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.pathname === '/' || parsed.pathname === '') {
+      parsed.pathname = TRACES_PATH;
+      return parsed.toString();
+    }
+  } catch {
+    logger.warn(`otlp.url "${url}" is not a valid URL; passed to the exporter as is`);
+  }
+  return url;
+}
+
+/** Whether and how to export with OTLP; undefined means off. */
+export function otlpSettings(option: StartAuditOptions['otlp'], env: NodeJS.ProcessEnv = process.env): OtlpSettings | undefined {
+  if (option === false) return undefined;
+  const fromEnv =
+    nonEmpty(env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) !== undefined || nonEmpty(env['OTEL_EXPORTER_OTLP_ENDPOINT']) !== undefined;
+  if (option === undefined && !fromEnv) return undefined;
+  const given = typeof option === 'object' && option !== null ? option : {};
+  const requested =
+    given.protocol ?? nonEmpty(env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL']) ?? nonEmpty(env['OTEL_EXPORTER_OTLP_PROTOCOL']);
+  let protocol = DEFAULT_OTLP_PROTOCOL;
+  if (requested === 'http/json' || requested === 'http/protobuf') protocol = requested;
+  else if (requested !== undefined) logger.warn(`OTLP protocol "${requested}" is not supported by startAudit; using ${DEFAULT_OTLP_PROTOCOL}`);
+  const settings: OtlpSettings = { protocol };
+  // Without a url the exporter reads the OTEL_EXPORTER_OTLP_* variables itself.
+  if (given.url !== undefined) settings.url = tracesUrl(given.url);
+  if (given.headers !== undefined) settings.headers = given.headers;
+  return settings;
+}
+
+async function otlpExporter(settings: OtlpSettings): Promise<SpanExporter> {
+  const config: { url?: string; headers?: Record<string, string> } = {};
+  if (settings.url !== undefined) config.url = settings.url;
+  if (settings.headers !== undefined) config.headers = settings.headers;
+  if (settings.protocol === 'http/json') {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    return new OTLPTraceExporter(config);
+  }
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+  return new OTLPTraceExporter(config);
+}
+
+/**
+ * Set up tracing for audit records: a NodeSDK (AsyncLocalStorage context, resource
+ * detection, service name) whose TracerProvider sends spans through batch processors
+ * to ClickHouse and/or OTLP, plus any extra processors. Only traces: metrics and logs
+ * are left to the application. Also makes `content`/`sealers` the process defaults and
+ * routes traceInference to this provider even if another global one was registered
+ * first.
+ */
+export async function startAudit(options: StartAuditOptions = {}): Promise<AuditHandle> {
+  const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const processors: SpanProcessor[] = [];
+  if (options.clickhouse !== undefined && options.clickhouse !== false) {
+    const exporter = await clickhouseExporter(options.clickhouse === true ? {} : options.clickhouse);
+    processors.push(new BatchSpanProcessor(exporter, options.batch));
+  }
+  const otlp = otlpSettings(options.otlp);
+  if (otlp !== undefined) processors.push(new BatchSpanProcessor(await otlpExporter(otlp), options.batch));
+  if (options.spanProcessors !== undefined) processors.push(...options.spanProcessors);
+  if (processors.length === 0) {
+    logger.warn('startAudit: no clickhouse, otlp or spanProcessors configured; audit spans are not exported');
+  }
+
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
+  const sdk = new NodeSDK({
+    serviceName: options.serviceName,
+    spanProcessors: processors,
+    // Empty lists, not omitted: omitted means "configure OTLP metrics and logs from env".
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [],
+  });
+  sdk.start();
+  // NodeSDK keeps its provider private; it is the global one unless another came first.
+  const own = (sdk as unknown as { _tracerProvider?: TracerProvider })._tracerProvider;
+  const tracerProvider = own ?? trace.getTracerProvider();
+
+  const previous = getAuditConfig();
+  configureAudit({
+    ...previous,
+    content: options.content ?? previous.content,
+    sealers: options.sealers ?? previous.sealers,
+    tracerProvider: own ?? previous.tracerProvider,
+  });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    tracerProvider,
+    async forceFlush(): Promise<void> {
+      await Promise.all(processors.map((p) => p.forceFlush()));
+    },
+    shutdown(): Promise<void> {
+      stopped ??= (async () => {
+        try {
+          await sdk.shutdown();
+        } finally {
+          const current = getAuditConfig();
+          if (own !== undefined && current.tracerProvider === own) {
+            const { tracerProvider: _ours, ...rest } = current;
+            configureAudit(rest);
+          }
+          const global = trace.getTracerProvider() as TracerProvider & { getDelegate?(): TracerProvider };
+          if (own !== undefined && global.getDelegate?.() === own) trace.disable();
+        }
+      })();
+      return stopped;
+    },
+  };
+}
