@@ -179,7 +179,7 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
       const rawDb = `bench_raw_${batch}_${n++}`;
       const rawStore = await EmbeddedStore.open({ path: dir, database: rawDb });
       await ensureSchema(rawStore);
-      const payloads = built.map((r) => [Buffer.from(r.traces), Buffer.from(r.inferences)] as const);
+      const payloads = built.map((r) => [r.traces, r.inferences] as const);
       t = performance.now();
       for (const [traces, inferences] of payloads) {
         await Promise.all([rawStore.insert(TRACES_TABLE, traces), rawStore.insert(INFERENCES_TABLE, inferences)]);

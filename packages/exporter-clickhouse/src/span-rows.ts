@@ -44,10 +44,10 @@ export interface SpanRecord {
   readonly instrumentationScope: { readonly name: string; readonly version?: string | undefined };
 }
 
-/** JSONEachRow text for both tables; each row ends with a newline. */
+/** JSONEachRow bytes (UTF-8) for both tables; each row ends with a newline. */
 export interface SpanRows {
-  traces: string;
-  inferences: string;
+  traces: Buffer;
+  inferences: Buffer;
   traceCount: number;
   inferenceCount: number;
 }
@@ -403,19 +403,49 @@ export function spanToRows(span: SpanRecord): { trace: string; inference?: strin
   return { trace, inference: wellFormedJson(JSON.stringify(row)) };
 }
 
-/** Rows for a batch of spans. */
+/**
+ * Collects rows as UTF-8 bytes. Encoding each row as soon as it is made keeps the
+ * strings short-lived (no batch-sized string to build, copy and encode again), and the
+ * bytes are what an insert sends anyway.
+ */
+class RowBuffer {
+  #buf: Buffer;
+  #length = 0;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.#buf = Buffer.allocUnsafe(Math.max(capacity, 1024));
+  }
+
+  push(row: string): void {
+    // A UTF-16 code unit never takes more than 3 UTF-8 bytes; +1 for the newline.
+    const need = this.#length + row.length * 3 + 1;
+    if (need > this.#buf.length) {
+      let size = this.#buf.length * 2;
+      while (size < need) size *= 2;
+      const grown = Buffer.allocUnsafe(size);
+      this.#buf.copy(grown, 0, 0, this.#length);
+      this.#buf = grown;
+    }
+    this.#length += this.#buf.write(row, this.#length, 'utf8');
+    this.#buf[this.#length++] = 0x0a;
+    this.count++;
+  }
+
+  bytes(): Buffer {
+    return this.#buf.subarray(0, this.#length);
+  }
+}
+
+/** Rows for a batch of spans, as JSONEachRow bytes (each row ends with a newline). */
 export function spansToRows(spans: readonly SpanRecord[]): SpanRows {
-  const traces: string[] = [];
-  const inferences: string[] = [];
+  // Sized for typical rows (~2 KB) so most batches never grow the buffers.
+  const traces = new RowBuffer(spans.length * 2048);
+  const inferences = new RowBuffer(spans.length * 2048);
   for (const span of spans) {
     const rows = spanToRows(span);
     traces.push(rows.trace);
     if (rows.inference !== undefined) inferences.push(rows.inference);
   }
-  return {
-    traces: traces.length === 0 ? '' : `${traces.join('\n')}\n`,
-    inferences: inferences.length === 0 ? '' : `${inferences.join('\n')}\n`,
-    traceCount: traces.length,
-    inferenceCount: inferences.length,
-  };
+  return { traces: traces.bytes(), inferences: inferences.bytes(), traceCount: traces.count, inferenceCount: inferences.count };
 }
