@@ -1,6 +1,5 @@
 import { CliError } from './cli-error.js';
-import { demoCommand, DEMO_USAGE } from './commands/demo.js';
-import { queryCommand, QUERY_USAGE } from './commands/query.js';
+import { DEMO_USAGE, QUERY_USAGE } from './usage.js';
 import { VERSION } from './version.js';
 
 const USAGE = `slm-audit ${VERSION} — audit logs for small language models
@@ -14,9 +13,12 @@ Commands:
 
 Run "slm-audit help <command>" for its options.`;
 
-const COMMANDS: Record<string, { run: (argv: string[], out: NodeJS.WritableStream) => Promise<number>; usage: string }> = {
-  demo: { run: demoCommand, usage: DEMO_USAGE },
-  query: { run: queryCommand, usage: QUERY_USAGE },
+type CommandRun = (argv: string[], out: NodeJS.WritableStream) => Promise<number>;
+
+// Commands load on use: help stays instant, and only `demo` loads the model runtime.
+const COMMANDS: Record<string, { load: () => Promise<CommandRun>; usage: string }> = {
+  demo: { load: async () => (await import('./commands/demo.js')).demoCommand, usage: DEMO_USAGE },
+  query: { load: async () => (await import('./commands/query.js')).queryCommand, usage: QUERY_USAGE },
 };
 
 /** Runs the CLI; resolves to the process exit code. Never throws. */
@@ -41,7 +43,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return 0;
   }
   try {
-    return await command.run(rest, out);
+    return await (await command.load())(rest, out);
   } catch (e) {
     if (e instanceof CliError) {
       err.write(`slm-audit ${name}: ${e.message}\n`);

@@ -2,7 +2,7 @@
  * The options every command that reads or writes the audit store shares:
  * an embedded store directory, or a ClickHouse server URL.
  */
-import { openStore, type AuditStore, type StoreOptions } from '@slm-audit/exporter-clickhouse';
+import { ensureSchema, openStore, type AuditStore, type StoreOptions } from '@slm-audit/exporter-clickhouse';
 import { CliError } from './cli-error.js';
 
 export const DEFAULT_STORE_DIR = '.slm-audit';
@@ -40,18 +40,32 @@ export function storeOptionsFrom(args: StoreArgs): StoreOptions {
   return { path: args.store ?? DEFAULT_STORE_DIR, ...(database !== undefined ? { database } : {}) };
 }
 
+/**
+ * Opens the store. An embedded store gets the schema, so questions about an empty store
+ * get empty answers rather than "unknown table"; a server's schema is its operators' job
+ * (and a read-only user could not create it).
+ */
 export async function openStoreFrom(args: StoreArgs): Promise<AuditStore> {
   const options = storeOptionsFrom(args);
+  let store: AuditStore | undefined;
   try {
-    return await openStore(options);
+    store = await openStore(options);
+    if ('path' in options) await ensureSchema(store);
+    return store;
   } catch (err) {
-    const message = (err as Error).message ?? String(err);
-    if ('path' in options && /Cannot lock file|Another server instance/i.test(message)) {
-      throw new CliError(
-        `the store ${options.path} is in use by another process (it owns the embedded engine's directory); ` +
-          'stop that process, or reach the process that serves it with --url',
-      );
-    }
-    throw new CliError(`cannot open the audit store: ${message}`);
+    await store?.close().catch(() => undefined);
+    throw storeError(err, options);
   }
+}
+
+/** A store error as the user should read it: the one everybody meets first gets advice. */
+export function storeError(err: unknown, options: StoreOptions): CliError {
+  const message = (err as Error)?.message ?? String(err);
+  if ('path' in options && /Cannot lock file|Another server instance/i.test(message)) {
+    return new CliError(
+      `the store ${options.path} is in use by another process (the embedded engine lets one process own a directory); ` +
+        'stop that process, or reach the process that serves the store with --url',
+    );
+  }
+  return new CliError(message);
 }

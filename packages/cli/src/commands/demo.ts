@@ -12,16 +12,7 @@ import { DEMO_MODEL_NAME, DEMO_MODEL_VERSIONS, DEMO_PEOPLE, DEMO_TEMPLATES, seed
 import { ProgressBar } from '../progress.js';
 import { DEFAULT_STORE_DIR, openStoreFrom } from '../store-options.js';
 
-export const DEMO_USAGE = `slm-audit demo [--store DIR] [--count N] [--model FILE.gguf] [--seed S]
 
-Runs N real inferences (default 200) of a support product's prompts for several users,
-sessions and tenants on two versions of a model, some failing on purpose (a timeout, a
-prompt too long for the context), traces them with the SDK into the embedded store, and
-prints an audit report read back with SQL.
-  --store DIR     embedded store directory (default ${DEFAULT_STORE_DIR})
-  --count N       inferences to run (default 200)
-  --model FILE    a GGUF model to use instead of the generated tiny models
-  --seed S        seed of the traffic pattern (default 7)`;
 
 export const DEMO_SERVICE_NAME = 'slm-audit-demo';
 

@@ -1,17 +1,10 @@
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli-error.js';
+import { QUERY_USAGE } from '../usage.js';
 import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../format.js';
-import { openStoreFrom, STORE_ARG_OPTIONS } from '../store-options.js';
+import { openStoreFrom, STORE_ARG_OPTIONS, storeError, storeOptionsFrom } from '../store-options.js';
 
-export const QUERY_USAGE = `slm-audit query "SQL" [--store DIR | --url URL --user U --password P] [--database DB] [--format table|json|csv]
 
-Runs one SQL statement against the audit store and prints the result.
-  --store DIR       embedded store directory (default .slm-audit)
-  --url URL         a ClickHouse server (http:// or https://)
-  --user, --password  credentials for --url (password also from SLM_AUDIT_CLICKHOUSE_PASSWORD)
-  --database DB     database holding the audit tables
-  --format F        table (default), json or csv
-  --param NAME=VALUE  bind a query parameter written {NAME:Type} in the SQL (repeatable)`;
 
 export async function queryCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -38,7 +31,7 @@ export async function queryCommand(argv: string[], out: NodeJS.WritableStream): 
     const result = await store.queryTable(positionals[0]!, params);
     out.write(formatResult(result, format));
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw storeError(err, storeOptionsFrom(values));
   } finally {
     await store.close();
   }

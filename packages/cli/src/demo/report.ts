@@ -37,7 +37,7 @@ export const REPORT_SECTIONS: { title: string; sql: string }[] = [
     title: 'Confidence distribution (exp of mean token logprob)',
     sql: `
       SELECT model_version AS version,
-             concat(toString(floor(confidence_score, 1)), '–', toString(floor(confidence_score, 1) + 0.1)) AS score,
+             format('{}–{}', toString(round(floor(confidence_score, 1), 1)), toString(round(floor(confidence_score, 1) + 0.1, 1))) AS score,
              count() AS inferences,
              bar(count(), 0, max(count()) OVER (), 30) AS histogram
       FROM slm_inferences WHERE ${RUN} AND confidence_score IS NOT NULL
