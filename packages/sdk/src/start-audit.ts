@@ -12,7 +12,7 @@ import { logger } from './diag.js';
 
 /** What the SDK uses of @slm-audit/exporter-clickhouse. */
 interface AuditStore {
-  close?(): Promise<void>;
+  close(): Promise<void>;
 }
 interface ClickHouseModule {
   openStore(options: { path?: string; url?: string; username?: string; password?: string; database?: string }): Promise<AuditStore>;
@@ -25,9 +25,12 @@ const CLICKHOUSE_PACKAGE: string = '@slm-audit/exporter-clickhouse';
 type OtlpProtocol = NonNullable<OtlpOptions['protocol']>;
 const DEFAULT_OTLP_PROTOCOL: OtlpProtocol = 'http/protobuf';
 const TRACES_PATH = '/v1/traces';
+/** Embedded store directory when neither path nor url is given (the CLI's default too). */
+export const DEFAULT_CLICKHOUSE_PATH = '.slm-audit';
 
-async function clickhouseExporter(options: ClickHouseOptions): Promise<SpanExporter> {
-  if (options.exporter !== undefined) return options.exporter;
+/** The exporter, and the store startAudit opened for it (the exporter does not close a store it is given). */
+async function clickhouseExporter(options: ClickHouseOptions): Promise<{ exporter: SpanExporter; store?: AuditStore }> {
+  if (options.exporter !== undefined) return { exporter: options.exporter };
   let mod: ClickHouseModule;
   try {
     mod = (await import(CLICKHOUSE_PACKAGE)) as ClickHouseModule;
@@ -40,15 +43,20 @@ async function clickhouseExporter(options: ClickHouseOptions): Promise<SpanExpor
     throw new Error(`${CLICKHOUSE_PACKAGE} does not export openStore and ClickHouseSpanExporter`);
   }
   const storeOptions: Parameters<ClickHouseModule['openStore']>[0] = {};
-  if (options.path !== undefined) storeOptions.path = options.path;
   if (options.url !== undefined) storeOptions.url = options.url;
+  else storeOptions.path = options.path ?? DEFAULT_CLICKHOUSE_PATH;
   if (options.username !== undefined) storeOptions.username = options.username;
   if (options.password !== undefined) storeOptions.password = options.password;
   if (options.database !== undefined) storeOptions.database = options.database;
   const store = await mod.openStore(storeOptions);
-  const exporterOptions: { store: AuditStore; createSchema?: boolean } = { store };
-  if (options.createSchema !== undefined) exporterOptions.createSchema = options.createSchema;
-  return new mod.ClickHouseSpanExporter(exporterOptions);
+  try {
+    const exporterOptions: { store: AuditStore; createSchema?: boolean } = { store };
+    if (options.createSchema !== undefined) exporterOptions.createSchema = options.createSchema;
+    return { exporter: new mod.ClickHouseSpanExporter(exporterOptions), store };
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
 }
 
 interface OtlpSettings {
@@ -117,12 +125,19 @@ async function otlpExporter(settings: OtlpSettings): Promise<SpanExporter> {
 export async function startAudit(options: StartAuditOptions = {}): Promise<AuditHandle> {
   const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
   const processors: SpanProcessor[] = [];
-  if (options.clickhouse !== undefined && options.clickhouse !== false) {
-    const exporter = await clickhouseExporter(options.clickhouse === true ? {} : options.clickhouse);
-    processors.push(new BatchSpanProcessor(exporter, options.batch));
+  const stores: AuditStore[] = [];
+  try {
+    if (options.clickhouse !== undefined && options.clickhouse !== false) {
+      const { exporter, store } = await clickhouseExporter(options.clickhouse === true ? {} : options.clickhouse);
+      if (store !== undefined) stores.push(store);
+      processors.push(new BatchSpanProcessor(exporter, options.batch));
+    }
+    const otlp = otlpSettings(options.otlp);
+    if (otlp !== undefined) processors.push(new BatchSpanProcessor(await otlpExporter(otlp), options.batch));
+  } catch (err) {
+    await Promise.all(stores.map((store) => store.close().catch(() => {})));
+    throw err;
   }
-  const otlp = otlpSettings(options.otlp);
-  if (otlp !== undefined) processors.push(new BatchSpanProcessor(await otlpExporter(otlp), options.batch));
   if (options.spanProcessors !== undefined) processors.push(...options.spanProcessors);
   if (processors.length === 0) {
     logger.warn('startAudit: no clickhouse, otlp or spanProcessors configured; audit spans are not exported');
@@ -161,6 +176,10 @@ export async function startAudit(options: StartAuditOptions = {}): Promise<Audit
         try {
           await sdk.shutdown();
         } finally {
+          // After the processors flushed into them.
+          for (const store of stores) {
+            await store.close().catch((err: unknown) => logger.error('closing the ClickHouse store failed', err));
+          }
           const current = getAuditConfig();
           if (own !== undefined && current.tracerProvider === own) {
             const { tracerProvider: _ours, ...rest } = current;

@@ -202,7 +202,7 @@ export interface AuditContext {
 
 /** Where `startAudit` sends spans in ClickHouse (see @slm-audit/exporter-clickhouse). */
 export interface ClickHouseOptions {
-  /** Directory of an embedded (chDB) store. */
+  /** Directory of an embedded (chDB) store; default `.slm-audit` when no `url` is given. */
   path?: string;
   /** URL of a ClickHouse server (HTTP interface). */
   url?: string;
@@ -230,7 +230,7 @@ export interface StartAuditOptions {
   content?: ContentOptions;
   /** Process-wide sealers (as `configureAudit`). */
   sealers?: RecordSealer[];
-  /** Export to ClickHouse; `true` means the exporter's defaults. Off unless given. */
+  /** Export to ClickHouse (the optional package, loaded only then); `true` means an embedded store in `.slm-audit`. */
   clickhouse?: boolean | ClickHouseOptions;
   /** Export with OTLP; default on when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set. */
   otlp?: boolean | OtlpOptions;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHmac } from 'node:crypto';
 import {
   ATTR_AUDIT_CONTENT_INPUT_POLICY,
   ATTR_AUDIT_CONTENT_OUTPUT_POLICY,
@@ -267,6 +268,29 @@ describe('content policy', () => {
       expect(a[ATTR_AUDIT_OUTPUT_HASH]).to.equal(keyed('I found two charges; refunding one.', BUILTIN_HASH_KEY));
       const warnings = diag.filter((d) => d.level === 'warn' && d.message.includes('built-in key'));
       expect(warnings).to.have.length(1);
+    });
+  });
+
+  describe('hashing', () => {
+    it('is HMAC-SHA256 (RFC 2104) for any key: ASCII, binary, longer than a block', () => {
+      const long = 'k'.repeat(100);
+      const binary = new Uint8Array([0, 255, 128, 7, 200]);
+      const text = 'grüße 😀 "quoted"\n';
+      for (const key of ['short', long, binary, 'x'.repeat(64)]) {
+        expect(hashContent(text, { hashKey: key })).to.equal(createHmac('sha256', key).update(text, 'utf8').digest('hex'));
+      }
+    });
+
+    it('defines the canonical form with length-prefixed strings, text parts compactly, other parts as JSON', () => {
+      expect(
+        canonicalContent([
+          { role: 'user', parts: [{ type: 'text', content: 'héllo' }] },
+          { role: 'assistant', name: 'bot', parts: [{ type: 'tool_call', id: 'c', name: 'f', arguments: { a: 1 } }] },
+        ]),
+      ).to.equal('M4:user0:T4:text5:hélloM9:assistant3:botJ60:{"type":"tool_call","id":"c","name":"f","arguments":{"a":1}}');
+      expect(canonicalContent([{ type: 'text', content: 'Be brief.' }])).to.equal('T4:text9:Be brief.');
+      // Strings cannot run into each other: these two differ.
+      expect(canonicalContent([{ type: 'text', content: 'ab' }])).not.to.equal(canonicalContent([{ type: 'tex', content: 'tab' }]));
     });
   });
 

@@ -3,6 +3,7 @@
  * short or guessable text (a yes/no answer, a phone number) cannot be confirmed by
  * anyone without the key, while equal contents still correlate across records.
  */
+import * as crypto from 'node:crypto';
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { ENV_AUDIT_HASH_KEY, ENV_AUDIT_HASH_KEY_ID } from '@slm-audit/semconv';
 import { warnOnce } from '../diag.js';
@@ -17,13 +18,35 @@ export const BUILTIN_HASH_KEY = 'slm-audit/builtin-content-hash-key/v1';
 export const BUILTIN_HASH_KEY_ID = 'builtin';
 export const DEFAULT_HASH_KEY_ID = 'default';
 
-class HmacHasher implements ContentHasher {
-  constructor(
-    private readonly key: KeyObject,
-    readonly keyId: string,
-  ) {}
+type OneShotHash = (algorithm: string, data: string | Buffer, outputEncoding: string) => string | Buffer;
+// crypto.hash (Node >= 20.12): a one-shot digest without the stream object createHmac builds.
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+const BLOCK = 64;
 
+class HmacHasher implements ContentHasher {
+  private readonly key: KeyObject;
+  /** K xor ipad as a string, when every byte is ASCII (so its UTF-8 is itself). */
+  private readonly innerPad: string | undefined;
+  /** K xor opad, then room for the inner digest. Reused: hashing is synchronous. */
+  private readonly outerBlock: Buffer | undefined;
+
+  constructor(keyBytes: Buffer, readonly keyId: string) {
+    this.key = createSecretKey(keyBytes);
+    if (typeof oneShot === 'function' && keyBytes.length <= BLOCK && keyBytes.every((b) => b < 0x80)) {
+      const padded = Buffer.alloc(BLOCK);
+      keyBytes.copy(padded);
+      this.innerPad = String.fromCharCode(...padded.map((b) => b ^ 0x36));
+      this.outerBlock = Buffer.alloc(BLOCK + 32);
+      Buffer.from(padded.map((b) => b ^ 0x5c)).copy(this.outerBlock);
+    }
+  }
+
+  /** HMAC-SHA256 (RFC 2104): H(K^opad || H(K^ipad || text)), one-shot when possible. */
   hash(text: string): string {
+    if (this.innerPad !== undefined && this.outerBlock !== undefined) {
+      (oneShot!('sha256', this.innerPad + text, 'buffer') as Buffer).copy(this.outerBlock, BLOCK);
+      return oneShot!('sha256', this.outerBlock, 'hex') as string;
+    }
     return createHmac('sha256', this.key).update(text, 'utf8').digest('hex');
   }
 }
@@ -57,7 +80,7 @@ export function createHasher(options: ContentOptions | undefined, env: NodeJS.Pr
   const cacheKey = `${keyId}\u0000${bytes.toString('base64')}`;
   let hasher = hashers.get(cacheKey);
   if (hasher === undefined) {
-    hasher = new HmacHasher(createSecretKey(bytes), keyId);
+    hasher = new HmacHasher(bytes, keyId);
     hashers.set(cacheKey, hasher);
   }
   return hasher;

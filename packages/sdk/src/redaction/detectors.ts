@@ -171,31 +171,32 @@ export const ipv6Detector: Detector = {
   [LOCATE]: (m: RegExpExecArray) => [m.index - (m.groups?.['lead'] ?? '').length, m.index + m[0].length],
 } as HookedDetector;
 
-// Vendor key prefixes by a character in them that is rare in prose, with its offset.
-const KEY_PREFIXES: ReadonlyArray<readonly [string, ReadonlyArray<readonly [number, string]>]> = [
-  ['-', [[2, 'sk-'], [4, 'xox']]],
-  ['_', [[3, 'gh'], [6, 'github_pat_']]],
-  ['A', [[0, 'AKIA'], [0, 'ASIA'], [0, 'AIza']]],
-  ['J', [[2, 'eyJ']]],
-  ['B', [[0, 'Bearer']]],
-  ['b', [[0, 'bearer']]],
-];
+// Vendor key prefixes, found through a character in them that is rare in prose: for
+// SCAN_CHARS[k], the prefixes PREFIXES[FIRST_PREFIX[k]] to PREFIXES[FIRST_PREFIX[k + 1] - 1]
+// contain it at OFFSETS[...]. Single-character searches run at memchr speed.
+const SCAN_CHARS = ['-', '_', 'A', 'J', 'B'];
+const FIRST_PREFIX = [0, 2, 4, 7, 8, 9];
+const PREFIXES = ['sk-', 'xox', 'gh', 'github_pat_', 'AKIA', 'ASIA', 'AIza', 'eyJ', 'Bearer'];
+const OFFSETS = [2, 4, 3, 6, 0, 0, 0, 2, 0];
 
-/**
- * Where the next vendor-prefixed token may start, at or after `from`: one
- * single-character search (memchr speed) per character instead of a regex scan.
- */
+/** Where the next vendor-prefixed token may start, at or after `from`, or -1. */
 function firstKeyPrefix(text: string, from: number): number {
-  let best = -1;
-  for (const [char, prefixes] of KEY_PREFIXES) {
-    search: for (let i = text.indexOf(char, from); i !== -1; i = text.indexOf(char, i + 1)) {
-      if (best !== -1 && i - 6 >= best) break;
-      for (const [offset, prefix] of prefixes) {
-        const start = i - offset;
-        if (start >= from && text.startsWith(prefix, start)) {
-          if (best === -1 || start < best) best = start;
-          break search;
+  // Lower-case `bearer` has no rare character; a whole-word search is still cheap.
+  let best = text.indexOf('bearer', from);
+  for (let k = 0; k < SCAN_CHARS.length; k++) {
+    const char = SCAN_CHARS[k]!;
+    for (let i = text.indexOf(char, from); i !== -1 && (best === -1 || i < best + 6); i = text.indexOf(char, i + 1)) {
+      let hit = -1;
+      for (let p = FIRST_PREFIX[k]!; p < FIRST_PREFIX[k + 1]!; p++) {
+        const start = i - OFFSETS[p]!;
+        if (start >= from && text.startsWith(PREFIXES[p]!, start)) {
+          hit = start;
+          break;
         }
+      }
+      if (hit !== -1) {
+        if (best === -1 || hit < best) best = hit;
+        break;
       }
     }
   }
