@@ -41,7 +41,7 @@ export interface ContentField {
   value: JsonValue;
   /** `value` after redaction; undefined when no redactor ran or it failed. */
   redacted: JsonValue | undefined;
-  /** The redactor threw or returned nonsense: never emit this field's text. */
+  /** The redactor threw or returned nonsense: the `redacted` policy then emits no text (`full` never needed it). */
   redactionFailed: boolean;
   /** Characters (UTF-16 code units) of text before truncation. */
   originalLength: number;

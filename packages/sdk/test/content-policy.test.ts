@@ -261,6 +261,14 @@ describe('content policy', () => {
       expect(a[ATTR_AUDIT_OUTPUT_HASH]).to.equal(keyed('I found two charges; refunding one.', 'cfg-key'));
     });
 
+    it('labels built-in-key hashes "builtin" even when a key id is configured without a key', async () => {
+      restore?.();
+      restore = withEnv({ [ENV_AUDIT_HASH_KEY_ID]: 'env-1' });
+      const a = await call(undefined, noKey({ hashKeyId: 'k-2025' }));
+      expect(a[ATTR_AUDIT_HASH_KEY_ID]).to.equal(BUILTIN_HASH_KEY_ID);
+      expect(a[ATTR_AUDIT_OUTPUT_HASH]).to.equal(keyed('I found two charges; refunding one.', BUILTIN_HASH_KEY));
+    });
+
     it('falls back to the built-in key, warning once', async () => {
       const a = await call(undefined, noKey());
       await call(undefined, noKey());

@@ -66,7 +66,7 @@ export function createHasher(options: ContentOptions | undefined, env: NodeJS.Pr
   let keyId = options?.hashKeyId;
   if (bytes === undefined) {
     bytes = keyBytes(env[ENV_AUDIT_HASH_KEY]);
-    keyId ??= env[ENV_AUDIT_HASH_KEY_ID] || undefined;
+    if (bytes !== undefined) keyId ??= env[ENV_AUDIT_HASH_KEY_ID] || undefined;
   }
   if (bytes === undefined) {
     warnOnce(
@@ -74,7 +74,8 @@ export function createHasher(options: ContentOptions | undefined, env: NodeJS.Pr
       `no content hash key configured (ContentOptions.hashKey or ${ENV_AUDIT_HASH_KEY}); using the built-in key: hashes correlate but are not secret`,
     );
     bytes = Buffer.from(BUILTIN_HASH_KEY, 'utf8');
-    keyId ??= BUILTIN_HASH_KEY_ID;
+    // Whatever id was configured names a key that is not in use: say which one is.
+    keyId = BUILTIN_HASH_KEY_ID;
   }
   keyId ??= DEFAULT_HASH_KEY_ID;
   const cacheKey = `${keyId}\u0000${bytes.toString('base64')}`;

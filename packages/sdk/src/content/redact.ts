@@ -50,7 +50,7 @@ export const redactStage: ContentStage = {
       field.redacted = undefined;
       field.redactionFailed = true;
       addDiagnostic(run.diagnostics, AUDIT_DIAGNOSTICS.INSTRUMENTATION_ERROR);
-      logger.error(`redactor failed on ${field.name} content; its text is left out of the record`, err);
+      logger.error(`redactor failed on ${field.name} content; its text is left out of the record unless the policy is full`, err);
     }
   },
 };
