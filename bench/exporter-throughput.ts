@@ -4,6 +4,7 @@
  * process.
  *
  *   npx tsx bench/exporter-throughput.ts [spans]      (default 200000; or BENCH_SPANS)
+ *   BENCH_BATCHES=512,8192 (the default) picks the batch sizes.
  */
 import { randomUUID, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +22,7 @@ import {
   INFERENCES_TABLE,
   TRACES_TABLE,
   ensureSchema,
+  SpanRowWriter,
   spansToRows,
 } from '../packages/exporter-clickhouse/src/index.js';
 
@@ -151,6 +153,18 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
   const count = options.spans ?? 200_000;
   const batches = options.batches ?? [512, 8192];
   const spans = makeInferenceSpans(count, options.contentShare ?? 0.2);
+
+  // Mapping first, on a quiet machine: the engine's background merges would compete for CPU.
+  const mapping = new Map<number, number>();
+  for (const batch of batches) {
+    const groups = chunks(spans, batch);
+    const writer = new SpanRowWriter(); // reuses row memory, as the exporter does
+    writer.write(groups[0]!); // warm-up
+    const t = performance.now();
+    for (const g of groups) writer.write(g);
+    mapping.set(batch, performance.now() - t);
+  }
+
   const dir = mkdtempSync(join(tmpdir(), 'slm-audit-bench-'));
   const admin = await EmbeddedStore.open({ path: dir, database: 'default' });
   const results: BenchResult[] = [];
@@ -159,51 +173,42 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
     for (const batch of batches) {
       const groups = chunks(spans, batch);
 
-      // Mapping alone.
-      spansToRows(groups[0]!); // warm-up
-      let t = performance.now();
-      const built = groups.map((g) => spansToRows(g));
-      const mappingMs = performance.now() - t;
-
-      // End to end: what a BatchSpanProcessor would do, one export at a time.
+      // End to end: what a BatchSpanProcessor does, one export at a time, into a fresh database.
       const exportDb = `bench_export_${batch}_${n}`;
       const exportStore = await EmbeddedStore.open({ path: dir, database: exportDb });
       await ensureSchema(exportStore);
       const exporter = new ClickHouseSpanExporter({ store: exportStore, createSchema: false });
-      t = performance.now();
+      let t = performance.now();
       for (const g of groups) await exportOnce(exporter, g);
       const exportMs = performance.now() - t;
       await exporter.shutdown();
+      await checkCount(admin, exportDb, count);
+      // Dropping stops its background merges, which would slow the next phase.
+      await admin.exec(`DROP DATABASE ${exportDb} SYNC`);
+      await exportStore.close();
 
-      // Baseline: the same rows, already built, straight into the same tables.
+      // Baseline: the same rows, built beforehand (not timed), straight into the same tables.
+      const payloads = groups.map((g) => spansToRows(g));
       const rawDb = `bench_raw_${batch}_${n++}`;
       const rawStore = await EmbeddedStore.open({ path: dir, database: rawDb });
       await ensureSchema(rawStore);
-      const payloads = built.map((r) => [r.traces, r.inferences] as const);
       t = performance.now();
-      for (const [traces, inferences] of payloads) {
-        await Promise.all([rawStore.insert(TRACES_TABLE, traces), rawStore.insert(INFERENCES_TABLE, inferences)]);
+      for (const rows of payloads) {
+        await Promise.all([rawStore.insert(TRACES_TABLE, rows.traces), rawStore.insert(INFERENCES_TABLE, rows.inferences)]);
       }
       const rawMs = performance.now() - t;
-
-      const [check] = await admin.query<{ e: string; r: string }>(
-        `SELECT (SELECT count() FROM ${exportDb}.${INFERENCES_TABLE}) AS e, (SELECT count() FROM ${rawDb}.${INFERENCES_TABLE}) AS r`,
-      );
-      if (Number(check!.e) !== count || Number(check!.r) !== count) throw new Error(`row count mismatch: ${JSON.stringify(check)}`);
-      await admin.exec(`DROP DATABASE ${exportDb}`);
-      await admin.exec(`DROP DATABASE ${rawDb}`);
-      await exportStore.close();
+      await checkCount(admin, rawDb, count);
+      await admin.exec(`DROP DATABASE ${rawDb} SYNC`);
       await rawStore.close();
 
-      const result: BenchResult = {
+      results.push({
         spans: count,
         batch,
-        mappingSpansPerSec: Math.round((count / mappingMs) * 1000),
+        mappingSpansPerSec: Math.round((count / mapping.get(batch)!) * 1000),
         exportSpansPerSec: Math.round((count / exportMs) * 1000),
         rawInsertSpansPerSec: Math.round((count / rawMs) * 1000),
         ratio: Number((rawMs / exportMs).toFixed(3)),
-      };
-      results.push(result);
+      });
     }
   } finally {
     await admin.close();
@@ -212,9 +217,17 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
   return results;
 }
 
+async function checkCount(store: EmbeddedStore, database: string, expected: number): Promise<void> {
+  const [row] = await store.query<{ t: string; i: string }>(
+    `SELECT (SELECT count() FROM ${database}.${TRACES_TABLE}) AS t, (SELECT count() FROM ${database}.${INFERENCES_TABLE}) AS i`,
+  );
+  if (Number(row!.t) !== expected || Number(row!.i) !== expected) throw new Error(`${database}: expected ${expected} rows, got ${JSON.stringify(row)}`);
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const count = Number(process.argv[2] ?? process.env.BENCH_SPANS ?? 200_000);
-  const results = await run({ spans: count });
+  const batches = process.env.BENCH_BATCHES?.split(',').map(Number);
+  const results = await run({ spans: count, ...(batches ? { batches } : {}) });
   const rows = results.map((r) => ({
     batch: r.batch,
     'mapping spans/s': r.mappingSpansPerSec.toLocaleString('en-US'),

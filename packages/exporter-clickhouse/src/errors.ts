@@ -11,6 +11,8 @@ export type StoreErrorReason =
   | 'closed'
   /** The embedded engine is already bound to another data directory in this process. */
   | 'path_conflict'
+  /** Another process holds the embedded store's data directory. */
+  | 'locked'
   /** Bad options or arguments (e.g. an invalid database name); nothing was sent. */
   | 'invalid_argument'
   /** The server could not be reached, timed out, or answered something unparseable. */
@@ -66,8 +68,12 @@ export function parseClickHouseException(text: string): { code?: number; type?: 
 /** Identifiers we interpolate into SQL: plain names only, so no quoting rules apply. */
 const IDENTIFIER_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+export function isIdentifier(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 128 && IDENTIFIER_RE.test(value);
+}
+
 export function assertIdentifier(value: string, what: string, store: 'embedded' | 'http'): string {
-  if (typeof value !== 'string' || !IDENTIFIER_RE.test(value) || value.length > 128) {
+  if (!isIdentifier(value)) {
     throw new ClickHouseStoreError(
       `Invalid ${what} ${JSON.stringify(value)}: use letters, digits and underscores, not starting with a digit`,
       { reason: 'invalid_argument', store },

@@ -6,10 +6,10 @@
 import { context, diag } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { assertIdentifier } from './errors.js';
+import { isIdentifier } from './errors.js';
 import { openStore } from './open-store.js';
 import { INFERENCES_TABLE, TRACES_TABLE, ensureSchema } from './schema.js';
-import { spansToRows } from './span-rows.js';
+import { SpanRowWriter } from './span-rows.js';
 import type { AuditStore, StoreOptions } from './store.js';
 
 const logger = diag.createComponentLogger({ namespace: '@slm-audit/exporter-clickhouse' });
@@ -33,6 +33,8 @@ export class ClickHouseSpanExporter implements SpanExporter {
   #ownsStore = false;
   #ready: Promise<AuditStore> | undefined;
   readonly #pending = new Set<Promise<void>>();
+  // Row memory is reused between exports (one writer per concurrent export).
+  readonly #writers: SpanRowWriter[] = [];
   #shutdown: Promise<void> | undefined;
 
   constructor(options: ClickHouseSpanExporterOptions) {
@@ -42,7 +44,10 @@ export class ClickHouseSpanExporter implements SpanExporter {
     this.#store = options.store;
     this.#storeOptions = options.store ? undefined : options.storeOptions;
     this.#createSchema = options.createSchema ?? true;
-    this.#database = options.database === undefined ? undefined : assertIdentifier(options.database, 'database name', 'embedded');
+    if (options.database !== undefined && !isIdentifier(options.database)) {
+      throw new TypeError(`Invalid database name ${JSON.stringify(options.database)}`);
+    }
+    this.#database = options.database;
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -62,13 +67,18 @@ export class ClickHouseSpanExporter implements SpanExporter {
     }
     // Suppressed so the store's own I/O (HTTP requests, if instrumented) makes no spans
     // that would come back here.
-    const work = context
-      .with(suppressTracing(context.active()), () => this.#write(spans))
+    let written: Promise<void>;
+    try {
+      written = context.with(suppressTracing(context.active()), () => this.#write(spans));
+    } catch (err) {
+      written = Promise.reject(err);
+    }
+    const work = written
       .then(
         () => finish({ code: ExportResultCode.SUCCESS }),
         (err: unknown) => {
           const error = err instanceof Error ? err : new Error(String(err));
-          logger.error(`export of ${spans.length} spans failed: ${error.message}`, error);
+          logger.error(`export of ${spans?.length ?? 0} spans failed: ${error.message}`, error);
           finish({ code: ExportResultCode.FAILED, error });
         },
       );
@@ -101,12 +111,16 @@ export class ClickHouseSpanExporter implements SpanExporter {
     if (spans.length === 0) return;
     const store = await this.#storeReady();
     const database = this.#database ?? store.database;
-    const rows = spansToRows(spans);
+    const writer = this.#writers.pop() ?? new SpanRowWriter();
+    const rows = writer.write(spans);
     const inserts = [store.insert(`${database}.${TRACES_TABLE}`, rows.traces)];
     if (rows.inferenceCount > 0) inserts.push(store.insert(`${database}.${INFERENCES_TABLE}`, rows.inferences));
-    // Both settle before the export reports, so shutdown never closes the store under an insert.
+    // Both settle before the export reports, so shutdown never closes the store under an
+    // insert, and the writer's memory is not reused while a store may still read it.
     const results = await Promise.allSettled(inserts);
     for (const r of results) if (r.status === 'rejected') throw r.reason;
+    // Only after success: a failed request might not have let go of the bytes yet.
+    this.#writers.push(writer);
   }
 
   #storeReady(): Promise<AuditStore> {

@@ -15,7 +15,7 @@ import {
   type WarnLogParams,
 } from '@clickhouse/client';
 import { ClickHouseStoreError, assertIdentifier, assertTableName } from './errors.js';
-import { DEFAULT_DATABASE, type AuditStore, type HttpStoreOptions, type QueryParams } from './store.js';
+import { DEFAULT_DATABASE, INSERT_SETTINGS, type AuditStore, type HttpStoreOptions, type QueryParams } from './store.js';
 
 const logger = diag.createComponentLogger({ namespace: '@slm-audit/exporter-clickhouse' });
 
@@ -100,15 +100,15 @@ export class HttpStore implements AuditStore {
   readonly kind = 'http' as const;
   readonly database: string;
   readonly #client: ClickHouseClient;
-  // async_insert=0 unless the caller chose otherwise: callers hand over whole batches,
-  // and rows should be readable when insert() resolves (ClickHouse 26 defaults it to 1).
-  readonly #insertSettings: Record<string, 0>;
+  readonly #insertSettings: Record<string, number>;
   #closed = false;
 
   private constructor(client: ClickHouseClient, database: string, userSettings: Record<string, unknown> | undefined) {
     this.#client = client;
     this.database = database;
-    this.#insertSettings = userSettings && 'async_insert' in userSettings ? {} : { async_insert: 0 };
+    // A caller who chose async inserts (e.g. many small writers on one server) keeps them.
+    const { async_insert, ...rest } = INSERT_SETTINGS;
+    this.#insertSettings = userSettings && 'async_insert' in userSettings ? rest : { async_insert, ...rest };
   }
 
   /** Connects, creates the database if it is missing, and makes it the default for every request. */

@@ -24,6 +24,7 @@ export {
 } from './schema.js';
 export {
   spansToRows,
+  SpanRowWriter,
   spanToRows,
   isInferenceSpan,
   formatAttributeValue,

@@ -6,6 +6,11 @@
 /** Values bound as ClickHouse `{name:Type}` query parameters; never interpolated into SQL. */
 export type QueryParams = Record<string, unknown>;
 
+/**
+ * SQL goes without a FORMAT clause (the store picks the format). Every call stands
+ * alone, as an HTTP request does: session state (USE, SET) does not carry over, so
+ * qualify names and put settings in the statement (`SETTINGS …`).
+ */
 export interface AuditStore {
   readonly kind: 'embedded' | 'http';
   /** Database that unqualified table names resolve to. */
@@ -23,6 +28,21 @@ export interface AuditStore {
   insert(table: string, jsonEachRow: string | Buffer): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Settings both stores send with every insert. JSON numbers, booleans and arrays are
+ * read into String columns as their exact text (the exporter relies on this for
+ * attribute maps; these are ClickHouse's defaults since 24.1, set explicitly so a
+ * server profile cannot change them). Inserts are synchronous: callers hand over whole
+ * batches, and rows are readable once insert() resolves (ClickHouse 26 defaults
+ * async_insert to 1).
+ */
+export const INSERT_SETTINGS = {
+  async_insert: 0,
+  input_format_json_read_numbers_as_strings: 1,
+  input_format_json_read_bools_as_strings: 1,
+  input_format_json_read_arrays_as_strings: 1,
+} as const;
 
 /** Default database for both stores, so audit tables never mix with an application's own. */
 export const DEFAULT_DATABASE = 'slm_audit';

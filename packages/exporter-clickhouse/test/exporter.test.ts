@@ -1,9 +1,12 @@
 import { rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { expect } from 'chai';
-import { ExportResultCode } from '@opentelemetry/core';
+import { ExportResultCode, isTracingSuppressed } from '@opentelemetry/core';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { context, type Attributes, type AttributeValue } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import * as A from '@slm-audit/semconv';
 import {
   ClickHouseSpanExporter,
@@ -248,6 +251,42 @@ describe('ClickHouseSpanExporter', () => {
     });
   });
 
+  describe('awkward values', () => {
+    it('stores lone surrogates as U+FFFD and non-finite numbers as text instead of failing the batch', async () => {
+      const finished: ReadableSpan[] = [];
+      const provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ [A.ATTR_SERVICE_NAME]: 'odd\ud800', 'res.nan': Number.NaN }),
+        spanProcessors: [{ onStart() {}, onEnd: (s: ReadableSpan) => finished.push(s), forceFlush: async () => {}, shutdown: async () => {} }],
+      });
+      const tracer = provider.getTracer('t');
+      const span = tracer.startSpan('odd \udc00 name', {
+        attributes: {
+          [A.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
+          [A.ATTR_GEN_AI_REQUEST_MODEL]: 'm\ud800',
+          [A.ATTR_AUDIT_CONFIDENCE_PERPLEXITY]: Number.POSITIVE_INFINITY,
+          'app.nan': Number.NaN,
+          'app.text': 'pair 😀 ok',
+        },
+      });
+      span.addEvent('e', { 'e.nan': Number.NaN });
+      span.end();
+      await provider.shutdown();
+      const exporter = new ClickHouseSpanExporter({ store });
+      const result = await exportSpans(exporter, finished);
+      expect(result.code, result.error?.message).to.equal(ExportResultCode.SUCCESS);
+      const trace = await traceRow(finished[0]!);
+      expect(trace.SpanName).to.equal('odd \ufffd name');
+      expect(trace.ServiceName).to.equal('odd\ufffd');
+      expect(trace.ResourceAttributes).to.deep.include({ 'res.nan': 'NaN' });
+      expect(trace.SpanAttributes).to.deep.include({ 'app.nan': 'NaN', [A.ATTR_AUDIT_CONFIDENCE_PERPLEXITY]: '+Inf', 'app.text': 'pair 😀 ok' });
+      expect(trace['Events.Attributes']).to.deep.equal([{ 'e.nan': 'NaN' }]);
+      const [row] = await inferenceRows(finished[0]!);
+      expect(row!.request_model).to.equal('m\ufffd');
+      expect(row!.confidence_perplexity).to.equal(null);
+      expect(row!.span_attributes).to.deep.equal({ 'app.nan': 'NaN', 'app.text': 'pair 😀 ok', [A.ATTR_AUDIT_CONFIDENCE_PERPLEXITY]: '+Inf' });
+    });
+  });
+
   describe('failures and lifecycle', () => {
     it('reports FAILED, without throwing, when the store is closed', async () => {
       const db = uniqueDatabase('exp_closed');
@@ -322,8 +361,44 @@ describe('ClickHouseSpanExporter', () => {
       await store.exec(`DROP DATABASE ${db}`);
     });
 
-    it('requires a store or store options', () => {
+    it('exports with tracing suppressed, and forceFlush waits for inserts still running', async () => {
+      const manager = new AsyncLocalStorageContextManager().enable();
+      context.setGlobalContextManager(manager);
+      try {
+        const releases: (() => void)[] = [];
+        const seen: boolean[] = [];
+        const slow: AuditStore = {
+          kind: 'embedded',
+          database: 'fake',
+          exec: async () => {},
+          query: async <T>() => [] as T[],
+          queryTable: async () => ({ columns: [], rows: [] }),
+          insert: (_table: string) => {
+            seen.push(isTracingSuppressed(context.active()));
+            return new Promise<void>((resolve) => releases.push(resolve));
+          },
+          close: async () => {},
+        };
+        const exporter = new ClickHouseSpanExporter({ store: slow, createSchema: false });
+        const results: number[] = [];
+        exporter.export([spans.full], (r) => results.push(r.code));
+        let flushed = false;
+        const flushing = exporter.forceFlush().then(() => (flushed = true));
+        await new Promise((r) => setTimeout(r, 20));
+        expect(flushed).to.equal(false);
+        expect(seen).to.deep.equal([true, true]);
+        for (const release of releases) release();
+        await flushing;
+        expect(results).to.deep.equal([ExportResultCode.SUCCESS]);
+      } finally {
+        context.disable();
+        manager.disable();
+      }
+    });
+
+    it('requires a store or store options, and a plain database name', () => {
       expect(() => new ClickHouseSpanExporter({})).to.throw(TypeError);
+      expect(() => new ClickHouseSpanExporter({ store, database: 'x; DROP' })).to.throw(TypeError);
     });
 
     it('works behind a BatchSpanProcessor', async () => {
@@ -386,6 +461,33 @@ describe('embedded engine: one data directory per process', () => {
       await back.close();
     } finally {
       rmSync(second, { recursive: true, force: true });
+    }
+  });
+
+  it('says which process holds a directory another process has open', async function () {
+    // Opening a second directory here needs the engine free in this process.
+    if (embeddedEnginePath() !== undefined) this.skip();
+    const dir = `${ENGINE_PATH}-held`;
+    const holder = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', `import { Session } from 'chdb'; new Session(${JSON.stringify(dir)}); process.stdout.write('ready'); setInterval(() => {}, 1000);`],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+        holder.once('exit', () => reject(new Error('holder exited')));
+      });
+      const err = (await EmbeddedStore.open({ path: dir }).catch((e: unknown) => e)) as ClickHouseStoreError;
+      expect(err).to.be.instanceOf(ClickHouseStoreError);
+      expect(err.reason).to.equal('locked');
+      expect(err.code).to.equal(76);
+      expect(err.message).to.contain(`pid ${holder.pid}`).and.contain('Cannot lock file');
+      expect(embeddedEnginePath()).to.equal(undefined);
+    } finally {
+      holder.kill('SIGKILL');
+      await once(holder, 'exit').catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -92,44 +92,64 @@ describe('schema', () => {
     });
   });
 
-  it('picks the collector index flavour from the server version', async () => {
+  it('creates the collector’s bloom-filter indexes by default', async () => {
+    const indexes = await store.query<{ name: string; type: string }>(
+      'SELECT name, type FROM system.data_skipping_indices WHERE database = {db:String} AND table = {t:String} ORDER BY name',
+      { db: database, t: TRACES_TABLE },
+    );
+    expect(indexes.map((i) => `${i.name}:${i.type}`)).to.deep.equal([
+      'idx_duration:minmax',
+      'idx_lower_span_name:tokenbf_v1',
+      'idx_res_attr_key:bloom_filter',
+      'idx_res_attr_value:bloom_filter',
+      'idx_span_attr_key:bloom_filter',
+      'idx_span_attr_value:bloom_filter',
+      'idx_trace_id:bloom_filter',
+    ]);
+  });
+
+  it('creates the collector’s text indexes when asked, or by server version with auto', async () => {
     expect(supportsFullTextIndexes('26.7.2.1')).to.equal(true);
     expect(supportsFullTextIndexes('26.2.1.1')).to.equal(true);
     expect(supportsFullTextIndexes('26.1.9.1')).to.equal(false);
     expect(supportsFullTextIndexes('25.12.1.1')).to.equal(false);
     expect(supportsFullTextIndexes('27.1')).to.equal(true);
     expect(supportsFullTextIndexes('garbage')).to.equal(false);
-    const indexes = await store.query<{ name: string; type: string }>(
-      'SELECT name, type FROM system.data_skipping_indices WHERE database = {db:String} AND table = {t:String} ORDER BY name',
-      { db: database, t: TRACES_TABLE },
-    );
     const [v] = await store.query<{ v: string }>('SELECT version() AS v');
-    const fullText = supportsFullTextIndexes(v!.v);
-    expect(indexes.find((i) => i.name === 'idx_trace_id')?.type).to.equal(fullText ? 'text' : 'bloom_filter');
-    expect(indexes.map((i) => i.name)).to.include.members(['idx_duration', 'idx_lower_span_name']);
+    for (const option of [true, 'auto'] as const) {
+      const other = uniqueDatabase('schema_text');
+      try {
+        await ensureSchema(store, { database: other, fullTextIndexes: option });
+        const indexes = await store.query<{ name: string; type: string }>(
+          "SELECT name, type FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'otel_traces' ORDER BY name",
+          { db: other },
+        );
+        const text = option === true || supportsFullTextIndexes(v!.v);
+        expect(indexes.map((i) => `${i.name}:${i.type}`), String(option)).to.deep.equal(
+          text
+            ? [
+                'idx_duration:minmax',
+                'idx_lower_span_name:tokenbf_v1',
+                'idx_res_attr_items:text',
+                'idx_res_attr_key:text',
+                'idx_span_attr_items:text',
+                'idx_span_attr_key:text',
+                'idx_trace_id:text',
+              ]
+            : ['idx_duration:minmax', 'idx_lower_span_name:tokenbf_v1', 'idx_res_attr_key:bloom_filter', 'idx_res_attr_value:bloom_filter', 'idx_span_attr_key:bloom_filter', 'idx_span_attr_value:bloom_filter', 'idx_trace_id:bloom_filter'],
+        );
+      } finally {
+        await store.exec(`DROP DATABASE IF EXISTS ${other}`);
+      }
+    }
   });
 
-  it('has valid DDL for the bloom-filter flavour too (servers before 26.2)', async () => {
-    const other = uniqueDatabase('schema_bloom');
-    await store.exec(`CREATE DATABASE ${other}`);
-    try {
-      for (const sql of schemaStatements(other, { fullTextIndexes: false })) await store.exec(sql);
-      const indexes = await store.query<{ name: string; type: string }>(
-        "SELECT name, type FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'otel_traces' ORDER BY name",
-        { db: other },
-      );
-      expect(indexes.map((i) => `${i.name}:${i.type}`)).to.deep.equal([
-        'idx_duration:minmax',
-        'idx_lower_span_name:tokenbf_v1',
-        'idx_res_attr_key:bloom_filter',
-        'idx_res_attr_value:bloom_filter',
-        'idx_span_attr_key:bloom_filter',
-        'idx_span_attr_value:bloom_filter',
-        'idx_trace_id:bloom_filter',
-      ]);
-    } finally {
-      await store.exec(`DROP DATABASE ${other}`);
-    }
+  it('emits the same DDL from schemaStatements as ensureSchema runs', () => {
+    const statements = schemaStatements('somedb');
+    expect(statements).to.have.length(4);
+    expect(statements[0]).to.contain('CREATE TABLE IF NOT EXISTS `somedb`.`otel_traces`').and.contain('bloom_filter');
+    expect(schemaStatements('somedb', { fullTextIndexes: true })[0]).to.contain("TYPE text(tokenizer = 'array')");
+    expect(() => schemaStatements('bad name')).to.throw(/Invalid database name/);
   });
 
   it('lays out slm_inferences from the column list, with the schema version as its comment', async () => {

@@ -68,7 +68,10 @@ describe('span rows', () => {
     expect(jsonString('plain')).to.equal('"plain"');
     expect(jsonString('a"b\\c\n\u0001')).to.equal(JSON.stringify('a"b\\c\n\u0001'));
     expect(jsonString('😀')).to.equal('"😀"');
-    expect(jsonString('x\ud800y')).to.equal('"x\ufffdy"');
+    expect(JSON.parse(jsonString('x\ud800y\udc00'))).to.equal('x\ufffdy\ufffd');
+    expect(JSON.parse(jsonString('\ud83d\ude00\ud83d'))).to.equal('😀\ufffd');
+    // Text that merely looks like an escape is left alone.
+    expect(JSON.parse(jsonString('C:\\ud800\\\\ud83d'))).to.equal('C:\\ud800\\\\ud83d');
   });
 
   it('names kinds and status codes as the collector does', () => {
