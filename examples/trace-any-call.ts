@@ -9,7 +9,7 @@
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { traceInference } from '@slm-audit/sdk';
 import { writeTinyModel } from '@slm-audit/tiny-model';
-import { getLlama, LlamaCompletion } from 'node-llama-cpp';
+import { getLlama, LlamaCompletion, LlamaLogLevel } from 'node-llama-cpp';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,7 +17,7 @@ const spans = new InMemorySpanExporter();
 const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
 
 const { path: modelPath, sha256 } = await writeTinyModel(join(tmpdir(), 'slm-audit-any-call.gguf'));
-const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, logLevel: 'error' } as Parameters<typeof getLlama>[0]);
+const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, logLevel: LlamaLogLevel.error });
 const model = await llama.loadModel({ modelPath });
 const context = await model.createContext({ contextSize: 512, threads: 1 });
 const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
