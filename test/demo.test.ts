@@ -34,7 +34,7 @@ describe('slm-audit demo, end to end (real model, embedded store, separate proce
     expect(demo.code, demo.stderr).to.equal(0);
     expect(demo.stdout).to.include('ran 40 inferences: 38 answered, 2 failed on purpose');
     for (const section of ['Inferences by model version', 'Inferences by tenant and user', 'Confidence distribution', 'Errors by type', 'One complete audit record']) {
-      expect(demo.stdout).to.include(`== ${section} ==`);
+      expect(demo.stdout).to.include(`== ${section}`);
     }
     expect(demo.stdout).to.match(/TimeoutError/);
     expect(demo.stdout).to.match(/context_length_exceeded/);
