@@ -2,12 +2,12 @@
 
 export const DEMO_USAGE = `slm-audit demo [--store DIR] [--count N] [--model FILE.gguf] [--seed S]
 
-Runs N real inferences (default 200) of a support product's prompts for several users,
+Runs N real inferences (default 300) of a support product's prompts for several users,
 sessions and tenants on two versions of a model, some failing on purpose (a timeout, a
 prompt too long for the context), traces them with the SDK into the embedded store, and
 prints an audit report read back with SQL.
   --store DIR     embedded store directory (default .slm-audit)
-  --count N       inferences to run (default 200)
+  --count N       inferences to run (default 300)
   --model FILE    a GGUF model to use instead of the generated tiny models
   --seed S        seed of the traffic pattern (default 7)`;
 

@@ -26,7 +26,7 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
     args: argv,
     options: {
       store: { type: 'string', default: DEFAULT_STORE_DIR },
-      count: { type: 'string', default: '200' },
+      count: { type: 'string', default: '300' },
       model: { type: 'string' },
       seed: { type: 'string', default: '7' },
     },
