@@ -4,7 +4,10 @@
  * process.
  *
  *   npx tsx bench/exporter-throughput.ts [spans]      (default 200000; or BENCH_SPANS)
- *   BENCH_BATCHES=512,8192 (the default) picks the batch sizes.
+ *   BENCH_BATCHES=8192,512 (the default) picks the batch sizes; the first line printed
+ *   (the headline) is the batch size startAudit gives the ClickHouse exporter's
+ *   BatchSpanProcessor (CLICKHOUSE_BATCH_DEFAULTS.maxExportBatchSize).
+ *   BENCH_MAX_SPANS_PER_INSERT sets the exporter's maxSpansPerInsert (default its own).
  */
 import { randomUUID, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +28,10 @@ import {
   SpanRowWriter,
   spansToRows,
 } from '../packages/exporter-clickhouse/src/index.js';
+import { CLICKHOUSE_BATCH_DEFAULTS } from '../packages/sdk/src/start-audit.js';
+
+/** The batch size startAudit uses for the ClickHouse exporter: the headline number. */
+export const HEADLINE_BATCH: number = CLICKHOUSE_BATCH_DEFAULTS.maxExportBatchSize;
 
 export interface BenchResult {
   spans: number;
@@ -44,6 +51,8 @@ export interface BenchOptions {
   batches?: number[];
   /** Share of spans carrying message content (policy `full`); the rest carry hashes only. */
   contentShare?: number;
+  /** The exporter's maxSpansPerInsert; default its own. */
+  maxSpansPerInsert?: number;
 }
 
 class Collect implements SpanProcessor {
@@ -151,7 +160,7 @@ function exportOnce(exporter: ClickHouseSpanExporter, spans: ReadableSpan[]): Pr
 
 export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
   const count = options.spans ?? 200_000;
-  const batches = options.batches ?? [512, 8192];
+  const batches = options.batches ?? [...new Set([HEADLINE_BATCH, 512])];
   const spans = makeInferenceSpans(count, options.contentShare ?? 0.2);
 
   // Mapping first, on a quiet machine: the engine's background merges would compete for CPU.
@@ -177,7 +186,11 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
       const exportDb = `bench_export_${batch}_${n}`;
       const exportStore = await EmbeddedStore.open({ path: dir, database: exportDb });
       await ensureSchema(exportStore);
-      const exporter = new ClickHouseSpanExporter({ store: exportStore, createSchema: false });
+      const exporter = new ClickHouseSpanExporter({
+        store: exportStore,
+        createSchema: false,
+        ...(options.maxSpansPerInsert !== undefined ? { maxSpansPerInsert: options.maxSpansPerInsert } : {}),
+      });
       let t = performance.now();
       for (const g of groups) await exportOnce(exporter, g);
       const exportMs = performance.now() - t;
@@ -227,9 +240,10 @@ async function checkCount(store: EmbeddedStore, database: string, expected: numb
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const count = Number(process.argv[2] ?? process.env.BENCH_SPANS ?? 200_000);
   const batches = process.env.BENCH_BATCHES?.split(',').map(Number);
-  const results = await run({ spans: count, ...(batches ? { batches } : {}) });
+  const maxSpansPerInsert = process.env.BENCH_MAX_SPANS_PER_INSERT ? Number(process.env.BENCH_MAX_SPANS_PER_INSERT) : undefined;
+  const results = await run({ spans: count, ...(batches ? { batches } : {}), ...(maxSpansPerInsert ? { maxSpansPerInsert } : {}) });
   const rows = results.map((r) => ({
-    batch: r.batch,
+    batch: r.batch === HEADLINE_BATCH ? `${r.batch} (startAudit default)` : r.batch,
     'mapping spans/s': r.mappingSpansPerSec.toLocaleString('en-US'),
     'export spans/s': r.exportSpansPerSec.toLocaleString('en-US'),
     'raw insert spans/s': r.rawInsertSpansPerSec.toLocaleString('en-US'),

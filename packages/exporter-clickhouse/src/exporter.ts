@@ -8,7 +8,7 @@ import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelem
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { isIdentifier } from './errors.js';
 import { openStore } from './open-store.js';
-import { INFERENCES_TABLE, TRACES_TABLE, ensureSchema } from './schema.js';
+import { INFERENCES_TABLE, TRACES_TABLE, ensureSchema, type SchemaOptions } from './schema.js';
 import { SpanRowWriter } from './span-rows.js';
 import type { AuditStore, StoreOptions } from './store.js';
 
@@ -23,12 +23,28 @@ export interface ClickHouseSpanExporterOptions {
   createSchema?: boolean;
   /** Database holding the tables; default the store's. */
   database?: string;
+  /** otel_traces index options for the tables createSchema makes (see SchemaOptions). */
+  schema?: Pick<SchemaOptions, 'collectorIndexes' | 'fullTextIndexes'>;
+  /**
+   * Largest number of spans per insert. A bigger batch is split into about equal
+   * chunks whose inserts start while the next chunk's rows are built (mapping in
+   * JavaScript overlaps the engine's parsing, and row buffers stay bounded). Default
+   * 8192, startAudit's batch size: on two cores, splitting an 8192 batch in 2 or 4 did
+   * not beat one insert per table (each insert writes a part at a fixed cost, and the
+   * engine already keeps both cores busy), see docs/schema.md.
+   */
+  maxSpansPerInsert?: number;
 }
+
+/** Default for maxSpansPerInsert; see docs/schema.md (Insert path) for the measurements. */
+export const DEFAULT_MAX_SPANS_PER_INSERT = 8192;
 
 export class ClickHouseSpanExporter implements SpanExporter {
   readonly #storeOptions: StoreOptions | undefined;
   readonly #createSchema: boolean;
   readonly #database: string | undefined;
+  readonly #schema: Pick<SchemaOptions, 'collectorIndexes' | 'fullTextIndexes'>;
+  readonly #maxSpansPerInsert: number;
   #store: AuditStore | undefined;
   #ownsStore = false;
   #ready: Promise<AuditStore> | undefined;
@@ -48,6 +64,10 @@ export class ClickHouseSpanExporter implements SpanExporter {
       throw new TypeError(`Invalid database name ${JSON.stringify(options.database)}`);
     }
     this.#database = options.database;
+    this.#schema = { ...options.schema };
+    const max = options.maxSpansPerInsert ?? DEFAULT_MAX_SPANS_PER_INSERT;
+    if (!Number.isInteger(max) || max < 1) throw new TypeError(`Invalid maxSpansPerInsert ${JSON.stringify(options.maxSpansPerInsert)}`);
+    this.#maxSpansPerInsert = max;
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -111,16 +131,36 @@ export class ClickHouseSpanExporter implements SpanExporter {
     if (spans.length === 0) return;
     const store = await this.#storeReady();
     const database = this.#database ?? store.database;
-    const writer = this.#writers.pop() ?? new SpanRowWriter();
-    const rows = writer.write(spans);
-    const inserts = [store.insert(`${database}.${TRACES_TABLE}`, rows.traces)];
-    if (rows.inferenceCount > 0) inserts.push(store.insert(`${database}.${INFERENCES_TABLE}`, rows.inferences));
-    // Both settle before the export reports, so shutdown never closes the store under an
-    // insert, and the writer's memory is not reused while a store may still read it.
-    const results = await Promise.allSettled(inserts);
-    for (const r of results) if (r.status === 'rejected') throw r.reason;
-    // Only after success: a failed request might not have let go of the bytes yet.
-    this.#writers.push(writer);
+    const traces = `${database}.${TRACES_TABLE}`;
+    const inferences = `${database}.${INFERENCES_TABLE}`;
+    // About equal chunks of at most maxSpansPerInsert spans. Each chunk's inserts start
+    // as soon as its rows exist (the engine works on its own threads) while the next
+    // chunk is mapped here.
+    const chunks = Math.ceil(spans.length / this.#maxSpansPerInsert);
+    const size = Math.ceil(spans.length / chunks);
+    const inserts: Promise<void>[] = [];
+    const writers: SpanRowWriter[] = [];
+    let mapped = false;
+    try {
+      for (let start = 0; start < spans.length; start += size) {
+        const writer = this.#writers.pop() ?? new SpanRowWriter();
+        writers.push(writer);
+        const rows = writer.write(chunks === 1 ? spans : spans.slice(start, start + size));
+        inserts.push(store.insert(traces, rows.traces));
+        if (rows.inferenceCount > 0) inserts.push(store.insert(inferences, rows.inferences));
+      }
+      mapped = true;
+    } finally {
+      // Every insert settles before the export reports, so shutdown never closes the
+      // store under an insert, and no writer's memory is reused while a store may
+      // still read it. SUCCESS means every row of the batch is readable.
+      const results = await Promise.allSettled(inserts);
+      if (mapped) {
+        for (const r of results) if (r.status === 'rejected') throw r.reason;
+        // Only after success: a failed request might not have let go of the bytes yet.
+        this.#writers.push(...writers);
+      }
+    }
   }
 
   #storeReady(): Promise<AuditStore> {
@@ -134,7 +174,7 @@ export class ClickHouseSpanExporter implements SpanExporter {
         this.#store = await openStore(this.#storeOptions!);
         this.#ownsStore = true;
       }
-      if (this.#createSchema) await ensureSchema(this.#store, this.#database ? { database: this.#database } : {});
+      if (this.#createSchema) await ensureSchema(this.#store, { ...this.#schema, ...(this.#database ? { database: this.#database } : {}) });
       return this.#store;
     } catch (err) {
       // Retried by the next export; an opened store is kept and reused.

@@ -17,6 +17,7 @@ export {
   ensureSchema,
   schemaStatements,
   supportsFullTextIndexes,
+  COLLECTOR_ATTRIBUTE_INDEXES,
   type InferenceAttributeColumn,
   type ValueKind,
   type SchemaOptions,
@@ -36,4 +37,4 @@ export {
   type SpanRecord,
   type SpanRows,
 } from './span-rows.js';
-export { ClickHouseSpanExporter, type ClickHouseSpanExporterOptions } from './exporter.js';
+export { ClickHouseSpanExporter, DEFAULT_MAX_SPANS_PER_INSERT, type ClickHouseSpanExporterOptions } from './exporter.js';

@@ -15,6 +15,7 @@ import {
   INFERENCE_ATTRIBUTE_COLUMNS,
   embeddedEnginePath,
   formatAttributeValue,
+  isInferenceSpan,
   type AuditStore,
   type InferenceAttributeColumn,
 } from '../src/index.js';
@@ -37,6 +38,10 @@ import {
 } from './helpers.js';
 
 type Row = Record<string, unknown>;
+
+function toArrayString(items: string[]): string {
+  return `[${items.map((i) => `'${i}'`).join(',')}]`;
+}
 
 function stringMap(attrs: Attributes): Record<string, string> {
   return Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, formatAttributeValue(v)]));
@@ -359,6 +364,29 @@ describe('ClickHouseSpanExporter', () => {
       const [n] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${db}.slm_inferences`);
       expect(n!.n).to.equal('1');
       await store.exec(`DROP DATABASE ${db}`);
+    });
+
+    it('splits a batch larger than maxSpansPerInsert into chunks and reports SUCCESS once every row is readable', async () => {
+      const db = uniqueDatabase('exp_chunks');
+      const exporter = new ClickHouseSpanExporter({ store, database: db, maxSpansPerInsert: 1, schema: { collectorIndexes: true } });
+      const result = await exportSpans(exporter, spans.all);
+      expect(result.code, result.error?.message).to.equal(ExportResultCode.SUCCESS);
+      const [n] = await store.query<{ t: string; i: string; ids: string }>(
+        `SELECT (SELECT count() FROM ${db}.otel_traces) AS t, (SELECT count() FROM ${db}.slm_inferences) AS i,
+           (SELECT toString(arraySort(groupArray(SpanId))) FROM ${db}.otel_traces) AS ids`,
+      );
+      expect(spans.all.length).to.be.greaterThan(2);
+      expect({ t: n!.t, i: n!.i }).to.deep.equal({ t: String(spans.all.length), i: String(spans.all.filter(isInferenceSpan).length) });
+      expect(n!.ids).to.equal(toArrayString(spans.all.map((s) => s.spanContext().spanId).sort()));
+      // The schema options reach ensureSchema: the collector's attribute-map indexes exist.
+      const [idx] = await store.query<{ n: string }>(
+        "SELECT count() AS n FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'otel_traces' AND name LIKE 'idx_%attr%'",
+        { db },
+      );
+      expect(idx!.n).to.equal('4');
+      await exporter.shutdown();
+      await store.exec(`DROP DATABASE ${db}`);
+      expect(() => new ClickHouseSpanExporter({ store, maxSpansPerInsert: 0 })).to.throw(TypeError);
     });
 
     it('exports with tracing suppressed, and forceFlush waits for inserts still running', async () => {

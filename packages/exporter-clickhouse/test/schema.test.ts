@@ -14,6 +14,7 @@ import {
   ensureSchema,
   schemaStatements,
   supportsFullTextIndexes,
+  COLLECTOR_ATTRIBUTE_INDEXES,
 } from '../src/index.js';
 import { ENGINE_PATH, uniqueDatabase } from './helpers.js';
 
@@ -92,23 +93,56 @@ describe('schema', () => {
     });
   });
 
-  it('creates the collector’s bloom-filter indexes by default', async () => {
+  async function tracesIndexes(db: string): Promise<string[]> {
     const indexes = await store.query<{ name: string; type: string }>(
       'SELECT name, type FROM system.data_skipping_indices WHERE database = {db:String} AND table = {t:String} ORDER BY name',
-      { db: database, t: TRACES_TABLE },
+      { db, t: TRACES_TABLE },
     );
-    expect(indexes.map((i) => `${i.name}:${i.type}`)).to.deep.equal([
-      'idx_duration:minmax',
-      'idx_lower_span_name:tokenbf_v1',
-      'idx_res_attr_key:bloom_filter',
-      'idx_res_attr_value:bloom_filter',
-      'idx_span_attr_key:bloom_filter',
-      'idx_span_attr_value:bloom_filter',
-      'idx_trace_id:bloom_filter',
-    ]);
+    return indexes.map((i) => `${i.name}:${i.type}`);
+  }
+
+  const COLLECTOR_BLOOM_INDEXES = [
+    'idx_duration:minmax',
+    'idx_lower_span_name:tokenbf_v1',
+    'idx_res_attr_key:bloom_filter',
+    'idx_res_attr_value:bloom_filter',
+    'idx_span_attr_key:bloom_filter',
+    'idx_span_attr_value:bloom_filter',
+    'idx_trace_id:bloom_filter',
+  ];
+  const COLLECTOR_TEXT_INDEXES = [
+    'idx_duration:minmax',
+    'idx_lower_span_name:tokenbf_v1',
+    'idx_res_attr_items:text',
+    'idx_res_attr_key:text',
+    'idx_span_attr_items:text',
+    'idx_span_attr_key:text',
+    'idx_trace_id:text',
+  ];
+
+  it('creates the collector’s trace-id, duration and span-name indexes by default, without the attribute-map ones', async () => {
+    expect(await tracesIndexes(database)).to.deep.equal(['idx_duration:minmax', 'idx_lower_span_name:tokenbf_v1', 'idx_trace_id:bloom_filter']);
+    expect(COLLECTOR_ATTRIBUTE_INDEXES.bloom.every((name) => COLLECTOR_BLOOM_INDEXES.some((i) => i.startsWith(`${name}:`)))).to.equal(true);
+    expect(COLLECTOR_ATTRIBUTE_INDEXES.text.every((name) => COLLECTOR_TEXT_INDEXES.some((i) => i.startsWith(`${name}:`)))).to.equal(true);
   });
 
-  it('creates the collector’s text indexes when asked, or by server version with auto', async () => {
+  it('creates the collector’s full bloom-filter index set with collectorIndexes', async () => {
+    const other = uniqueDatabase('schema_collector');
+    try {
+      await ensureSchema(store, { database: other, collectorIndexes: true });
+      expect(await tracesIndexes(other)).to.deep.equal(COLLECTOR_BLOOM_INDEXES);
+      // The columns do not depend on the index set.
+      const columns = await store.query<{ name: string; type: string }>(
+        'SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String} ORDER BY position',
+        { db: other, t: TRACES_TABLE },
+      );
+      expect(columns.map((c) => [c.name, c.type])).to.deep.equal(COLLECTOR_TRACES_COLUMNS);
+    } finally {
+      await store.exec(`DROP DATABASE IF EXISTS ${other}`);
+    }
+  });
+
+  it('creates the collector’s text indexes when asked, or by server version with auto, in both index modes', async () => {
     expect(supportsFullTextIndexes('26.7.2.1')).to.equal(true);
     expect(supportsFullTextIndexes('26.2.1.1')).to.equal(true);
     expect(supportsFullTextIndexes('26.1.9.1')).to.equal(false);
@@ -116,30 +150,20 @@ describe('schema', () => {
     expect(supportsFullTextIndexes('27.1')).to.equal(true);
     expect(supportsFullTextIndexes('garbage')).to.equal(false);
     const [v] = await store.query<{ v: string }>('SELECT version() AS v');
-    for (const option of [true, 'auto'] as const) {
-      const other = uniqueDatabase('schema_text');
-      try {
-        await ensureSchema(store, { database: other, fullTextIndexes: option });
-        const indexes = await store.query<{ name: string; type: string }>(
-          "SELECT name, type FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'otel_traces' ORDER BY name",
-          { db: other },
-        );
-        const text = option === true || supportsFullTextIndexes(v!.v);
-        expect(indexes.map((i) => `${i.name}:${i.type}`), String(option)).to.deep.equal(
-          text
-            ? [
-                'idx_duration:minmax',
-                'idx_lower_span_name:tokenbf_v1',
-                'idx_res_attr_items:text',
-                'idx_res_attr_key:text',
-                'idx_span_attr_items:text',
-                'idx_span_attr_key:text',
-                'idx_trace_id:text',
-              ]
-            : ['idx_duration:minmax', 'idx_lower_span_name:tokenbf_v1', 'idx_res_attr_key:bloom_filter', 'idx_res_attr_value:bloom_filter', 'idx_span_attr_key:bloom_filter', 'idx_span_attr_value:bloom_filter', 'idx_trace_id:bloom_filter'],
-        );
-      } finally {
-        await store.exec(`DROP DATABASE IF EXISTS ${other}`);
+    for (const collectorIndexes of [false, true]) {
+      for (const option of [true, 'auto'] as const) {
+        const other = uniqueDatabase('schema_text');
+        try {
+          await ensureSchema(store, { database: other, fullTextIndexes: option, collectorIndexes });
+          const text = option === true || supportsFullTextIndexes(v!.v);
+          const full = text ? COLLECTOR_TEXT_INDEXES : COLLECTOR_BLOOM_INDEXES;
+          const expected = collectorIndexes
+            ? full
+            : ['idx_duration:minmax', 'idx_lower_span_name:tokenbf_v1', text ? 'idx_trace_id:text' : 'idx_trace_id:bloom_filter'];
+          expect(await tracesIndexes(other), `${String(option)}, collectorIndexes ${collectorIndexes}`).to.deep.equal(expected);
+        } finally {
+          await store.exec(`DROP DATABASE IF EXISTS ${other}`);
+        }
       }
     }
   });
@@ -148,7 +172,12 @@ describe('schema', () => {
     const statements = schemaStatements('somedb');
     expect(statements).to.have.length(4);
     expect(statements[0]).to.contain('CREATE TABLE IF NOT EXISTS `somedb`.`otel_traces`').and.contain('bloom_filter');
+    expect(statements[0]).to.not.contain('mapValues(SpanAttributes)');
+    expect(schemaStatements('somedb', { collectorIndexes: true })[0]).to.contain('INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01)');
     expect(schemaStatements('somedb', { fullTextIndexes: true })[0]).to.contain("TYPE text(tokenizer = 'array')");
+    expect(schemaStatements('somedb', { fullTextIndexes: true, collectorIndexes: true })[0]).to.contain(
+      "INDEX idx_span_attr_items SpanAttributeItems TYPE text(tokenizer = 'array')",
+    );
     expect(() => schemaStatements('bad name')).to.throw(/Invalid database name/);
   });
 
