@@ -50,6 +50,18 @@ describe('slm-audit command line', function () {
     expect(q.stderr).to.match(/slm-audit query: .*(UNKNOWN_IDENTIFIER|no_such_column)/);
   });
 
+  it('explains a store path that is a file, and a model file that is missing, without a stack trace', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const file = join(dir, 'not-a-dir');
+    await writeFile(file, 'x');
+    const q = await runCli(['query', 'SELECT 1', '--store', file]);
+    expect(q.code).to.equal(2);
+    expect(q.stderr).to.include('is a file; the embedded store is a directory');
+    const demo = await runCli(['demo', '--store', join(dir, 'm'), '--count', '1', '--model', join(dir, 'missing.gguf')]);
+    expect(demo.code).to.equal(1);
+    expect(demo.stderr).to.include('cannot load the model').and.not.to.include('    at ');
+  });
+
   it('says clearly that a store owned by another process cannot be opened', async () => {
     // A demo holds the store while it runs; a query from a second process must be refused with advice.
     const store = join(dir, 'busy');

@@ -3,6 +3,7 @@
  * an embedded store directory, or a ClickHouse server URL.
  */
 import { ensureSchema, openStore, type AuditStore, type StoreOptions } from '@slm-audit/exporter-clickhouse';
+import { existsSync, statSync } from 'node:fs';
 import { CliError } from './cli-error.js';
 
 export const DEFAULT_STORE_DIR = '.slm-audit';
@@ -47,6 +48,9 @@ export function storeOptionsFrom(args: StoreArgs): StoreOptions {
  */
 export async function openStoreFrom(args: StoreArgs): Promise<AuditStore> {
   const options = storeOptionsFrom(args);
+  if ('path' in options && existsSync(options.path) && !statSync(options.path).isDirectory()) {
+    throw new CliError(`--store ${options.path} is a file; the embedded store is a directory`, 2);
+  }
   let store: AuditStore | undefined;
   try {
     store = await openStore(options);

@@ -67,7 +67,11 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
 
 async function loadModels(modelPath: string | undefined): Promise<AuditedModel[]> {
   if (modelPath !== undefined) {
-    return [await createAuditedModel({ modelPath, threads: 1 })];
+    try {
+      return [await createAuditedModel({ modelPath, threads: 1 })];
+    } catch (err) {
+      throw new CliError(`cannot load the model ${modelPath}: ${(err as Error).message ?? err}`);
+    }
   }
   const dir = join(tmpdir(), 'slm-audit-demo-models');
   await mkdir(dir, { recursive: true });
