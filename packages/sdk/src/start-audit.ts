@@ -148,15 +148,21 @@ async function otlpExporter(settings: OtlpSettings): Promise<SpanExporter> {
 export async function startAudit(options: StartAuditOptions = {}): Promise<AuditHandle> {
   const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
   const processors: SpanProcessor[] = [];
+  const exporters: SpanExporter[] = [];
   const stores: AuditStore[] = [];
   try {
     if (options.clickhouse !== undefined && options.clickhouse !== false) {
       const { exporter, store } = await clickhouseExporter(options.clickhouse === true ? {} : options.clickhouse);
       if (store !== undefined) stores.push(store);
+      exporters.push(exporter);
       processors.push(new BatchSpanProcessor(exporter, clickhouseBatchConfig(options.batch)));
     }
     const otlp = otlpSettings(options.otlp);
-    if (otlp !== undefined) processors.push(new BatchSpanProcessor(await otlpExporter(otlp), options.batch));
+    if (otlp !== undefined) {
+      const exporter = await otlpExporter(otlp);
+      exporters.push(exporter);
+      processors.push(new BatchSpanProcessor(exporter, options.batch));
+    }
   } catch (err) {
     await Promise.all(stores.map((store) => store.close().catch(() => {})));
     throw err;
@@ -193,6 +199,9 @@ export async function startAudit(options: StartAuditOptions = {}): Promise<Audit
     tracerProvider,
     async forceFlush(): Promise<void> {
       await Promise.all(processors.map((p) => p.forceFlush()));
+      // A BatchSpanProcessor's forceFlush does not wait for an export its timer already
+      // started; the exporters know what is still in flight.
+      await Promise.all(exporters.map((e) => e.forceFlush?.()));
     },
     shutdown(): Promise<void> {
       stopped ??= (async () => {

@@ -126,6 +126,34 @@ describe('startAudit', function () {
     expect(exporter.getFinishedSpans().map((s) => s.name)).to.deep.equal(['chat batched']);
   });
 
+  it('waits on forceFlush for an export the batch timer already started', async () => {
+    // An exporter that takes a while, like an insert into ClickHouse.
+    const slow = {
+      exported: [] as string[],
+      inFlight: new Set<Promise<void>>(),
+      export(spans: { name: string }[], done: (r: { code: number }) => void): void {
+        const work = new Promise<void>((r) => setTimeout(r, 200)).then(() => {
+          slow.exported.push(...spans.map((s) => s.name));
+          done({ code: 0 });
+        });
+        slow.inFlight.add(work);
+        void work.finally(() => slow.inFlight.delete(work));
+      },
+      async forceFlush(): Promise<void> {
+        await Promise.all([...slow.inFlight]);
+      },
+      async shutdown(): Promise<void> {
+        await slow.forceFlush();
+      },
+    };
+    handle = await startAudit({ clickhouse: { exporter: slow as never }, batch: { scheduledDelayMillis: 10 }, content: { hashKey: 'k' } });
+    await traceInference({ provider: 'p', model: 'slow' }, () => 'ok');
+    await new Promise((r) => setTimeout(r, 60)); // the timer has handed the batch over
+    expect(slow.inFlight.size).to.equal(1);
+    await handle.forceFlush();
+    expect(slow.exported).to.deep.equal(['chat slow']);
+  });
+
   it('uses a ready ClickHouse exporter without loading the package', async () => {
     const exporter = new InMemorySpanExporter();
     handle = await startAudit({ clickhouse: { exporter }, batch: { scheduledDelayMillis: 60_000 }, content: { hashKey: 'k' } });
