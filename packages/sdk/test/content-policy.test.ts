@@ -302,6 +302,42 @@ describe('content policy', () => {
     });
   });
 
+  describe('redaction inside tool data', () => {
+    it('redacts every string and number below a part, whatever its key, and keeps the skeleton', async () => {
+      rec.reset();
+      await traceInference(
+        {
+          provider: 'p',
+          model: 'm',
+          messages: [
+            {
+              role: 'assistant',
+              content: [{ type: 'tool_call', id: 'call_9', name: 'lookup', arguments: { card: 5555555555554444, role: 'jane@corp.com', days: 30 } }],
+            },
+            {
+              role: 'tool',
+              content: [{ type: 'tool_call_response', id: 'call_9', result: { id: 'alice@example.com', type: '4111 1111 1111 1111', card: 4111111111111111 } }],
+            },
+          ],
+        },
+        () => 'ok',
+        rec.config({ policy: 'redacted' }),
+      );
+      const stored = String(rec.only().attributes[ATTR_GEN_AI_INPUT_MESSAGES]);
+      expect(stored).not.to.match(/jane@|alice@|4111|5555/);
+      const messages = json(stored) as { role: string; parts: Record<string, unknown>[] }[];
+      expect(messages.map((m) => m.role)).to.deep.equal(['assistant', 'tool']);
+      expect(messages[0]!.parts[0]).to.include({ type: 'tool_call', id: 'call_9', name: 'lookup' });
+      expect(messages[0]!.parts[0]!.arguments).to.deep.equal({ card: '[REDACTED:payment_card]', role: '[REDACTED:email]', days: 30 });
+      expect(messages[1]!.parts[0]).to.include({ type: 'tool_call_response', id: 'call_9' });
+      expect(Object.values(messages[1]!.parts[0]!.response as object)).to.deep.equal([
+        '[REDACTED:email]',
+        '[REDACTED:payment_card]',
+        '[REDACTED:payment_card]',
+      ]);
+    });
+  });
+
   describe('size limit', () => {
     it('truncates an oversized prompt, flags it, and still hashes the whole original', async () => {
       const prompt = 'a'.repeat(30) + '😀' + 'b'.repeat(20); // 52 code units
@@ -318,6 +354,18 @@ describe('content policy', () => {
       expect(a).not.to.have.any.keys(ATTR_AUDIT_OUTPUT_TRUNCATED, ATTR_AUDIT_OUTPUT_ORIGINAL_LENGTH);
       expect(a[ATTR_AUDIT_DIAGNOSTICS]).to.deep.equal([AUDIT_DIAGNOSTICS.INPUT_TRUNCATED]);
       expect(diag.some((d) => d.level === 'warn' && d.message.includes('maxContentLength'))).to.equal(true);
+    });
+
+    it('recognises a secret that the limit cuts through, so no part of it is emitted', async () => {
+      const prompt = 'card 4111 1111 1111 1111 mail john.doe@example.com';
+      for (const maxContentLength of [19, 42]) {
+        rec.reset();
+        await traceInference({ provider: 'p', model: 'm', prompt }, () => 'ok', rec.config({ policy: 'redacted', maxContentLength }));
+        const text = (json(rec.only().attributes[ATTR_GEN_AI_INPUT_MESSAGES]) as { parts: { content: string }[] }[])[0]!.parts[0]!.content;
+        expect(text.length).to.be.at.most(maxContentLength);
+        expect(text, `limit ${maxContentLength}`).not.to.match(/4111|1111|john|doe@/);
+        expect(text.startsWith('card [REDACTED:payment_card]'.slice(0, maxContentLength))).to.equal(true);
+      }
     });
 
     it('counts the limit over all parts in order and truncates output too', async () => {

@@ -1,6 +1,6 @@
 /*
  * The content pipeline: every field (input messages, system instructions, output)
- * passes through the same stages, truncate → redact → policy. Encryption, when it
+ * passes through the same stages, truncate (to the limit plus a margin) → redact → limit → policy. Encryption, when it
  * comes, is one more stage after policy that replaces `payload`.
  */
 import type { Attributes } from '@opentelemetry/api';
@@ -33,7 +33,7 @@ import type {
 import type { ContentPolicy } from '../types.js';
 import { policyStage } from './policy.js';
 import { redactStage } from './redact.js';
-import { truncateStage } from './truncate.js';
+import { limitStage, truncateStage } from './truncate.js';
 
 export class ContentPipeline {
   constructor(readonly stages: readonly ContentStage[]) {}
@@ -57,7 +57,7 @@ export class ContentPipeline {
   }
 }
 
-export const DEFAULT_PIPELINE = new ContentPipeline([truncateStage, redactStage, policyStage]);
+export const DEFAULT_PIPELINE = new ContentPipeline([truncateStage, redactStage, limitStage, policyStage]);
 
 export function createField(
   name: ContentFieldName,

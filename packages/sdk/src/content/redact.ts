@@ -43,7 +43,7 @@ export const redactStage: ContentStage = {
           if (!isResult(result)) throw new TypeError('redactor returned no { text }');
           tally(result.types, result.count);
           return result.text;
-        });
+        }, true);
       }
       run.redactorRan = true;
     } catch (err) {
