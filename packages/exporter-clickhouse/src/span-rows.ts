@@ -149,9 +149,11 @@ function pad9(n: number): string {
   return s.length >= 9 ? s : '000000000'.slice(s.length) + s;
 }
 
+/** [seconds, nanoseconds in 0..1e9); a time that is not finite (a span ended with NaN) reads as the epoch. */
 function normalize(t: HrTime): [number, number] {
   let s = Math.trunc(t[0]);
   let n = Math.round(t[1]);
+  if (!Number.isFinite(s) || !Number.isFinite(n)) return [0, 0];
   if (n >= 1e9 || n < 0) {
     const carry = Math.floor(n / 1e9);
     s += carry;
@@ -184,6 +186,7 @@ export function hrTimeToDateTime64(t: HrTime): string {
 
 /** end − start in nanoseconds as an integer literal (0 if end precedes start). */
 export function hrTimeDiffNanos(start: HrTime, end: HrTime): string {
+  if (!Number.isFinite(start[0] + start[1] + end[0] + end[1])) return '0';
   const [s0, n0] = normalize(start);
   const [s1, n1] = normalize(end);
   const ds = s1 - s0;

@@ -36,6 +36,11 @@ describe('span rows', () => {
     expect(hrTimeToDateTime64([1767323045, 123456789])).to.equal('1767323045.123456789');
     expect(hrTimeToDateTime64([1767323045, 5])).to.equal('1767323045.000000005');
     expect(hrTimeToDateTime64([5, 0])).to.equal('0000000005.000000000');
+    // A span ended with NaN must not fail its batch: the epoch, and no duration.
+    expect(hrTimeToDateTime64([NaN, NaN])).to.equal('0000000000.000000000');
+    expect(hrTimeToDateTime64([1767323045, NaN])).to.equal('0000000000.000000000');
+    expect(hrTimeDiffNanos([1767323045, 0], [NaN, NaN])).to.equal('0');
+    expect(hrTimeDiffNanos([NaN, 0], [1767323045, 0])).to.equal('0');
     expect(hrTimeToDateTime64([1767323045, 1_000_000_001])).to.equal('1767323046.000000001');
     expect(hrTimeToDateTime64([-1, 0])).to.equal('0000000000.000000000');
     expect(hrTimeToDateTime64([99_999_999_999, 0])).to.equal('9223372036.854775807');

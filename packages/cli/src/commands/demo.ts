@@ -37,18 +37,19 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
   if (!Number.isInteger(seed)) throw new CliError('--seed must be an integer', 2);
 
   const store = await openStoreFrom({ store: values.store });
-  const exporter = new ClickHouseSpanExporter({ store });
-  const audit = await startAudit({
-    serviceName: DEMO_SERVICE_NAME,
-    clickhouse: { exporter },
-    otlp: false,
-    // The demo keeps redacted text so the report can show it; the default stores hashes only.
-    content: { policy: 'redacted' },
-  });
+  // Everything opened from here on is closed in `finally`, however far set-up got.
+  let audit: Awaited<ReturnType<typeof startAudit>> | undefined;
   const models: AuditedModel[] = [];
   const startedMs = Date.now();
   try {
-    models.push(...(await loadModels(values.model)));
+    audit = await startAudit({
+      serviceName: DEMO_SERVICE_NAME,
+      clickhouse: { exporter: new ClickHouseSpanExporter({ store }) },
+      otlp: false,
+      // The demo keeps redacted text so the report can show it; the default stores hashes only.
+      content: { policy: 'redacted' },
+    });
+    await loadModels(values.model, models);
     out.write(`slm-audit demo: ${count} inferences on ${models.map((m) => `${m.name}@${m.identity.version}`).join(', ')} into ${values.store}\n`);
     const outcome = await runTraffic(models, count, seed);
     await audit.forceFlush();
@@ -57,7 +58,7 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
     out.write(await renderReport(store, { sinceMs: startedMs, serviceName: DEMO_SERVICE_NAME }));
     out.write(`\nThe audit trail is in ${values.store}. Ask it anything: npx slm-audit query "SELECT … FROM slm_inferences" --store ${values.store}\n`);
   } finally {
-    await audit.shutdown().catch(() => undefined);
+    await audit?.shutdown().catch(() => undefined);
     for (const m of models) await m.dispose();
     await disposeSharedLlama();
     await store.close();
@@ -65,22 +66,22 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream): P
   return 0;
 }
 
-async function loadModels(modelPath: string | undefined): Promise<AuditedModel[]> {
+/** Loads the demo's models into `models`, so that the caller disposes whatever loaded before a failure. */
+async function loadModels(modelPath: string | undefined, models: AuditedModel[]): Promise<void> {
   if (modelPath !== undefined) {
     try {
-      return [await createAuditedModel({ modelPath, threads: 1 })];
+      models.push(await createAuditedModel({ modelPath, threads: 1 }));
+      return;
     } catch (err) {
       throw new CliError(`cannot load the model ${modelPath}: ${(err as Error).message ?? err}`);
     }
   }
   const dir = join(tmpdir(), 'slm-audit-demo-models');
   await mkdir(dir, { recursive: true });
-  const models: AuditedModel[] = [];
   for (const { version, seed } of DEMO_MODEL_VERSIONS) {
     const file = await writeTinyModel(join(dir, `${DEMO_MODEL_NAME}-${version}.gguf`), { seed, version });
     models.push(await createAuditedModel({ modelPath: file.path, name: DEMO_MODEL_NAME, version, digest: file.sha256, threads: 1 }));
   }
-  return models;
 }
 
 async function runTraffic(models: AuditedModel[], count: number, seed: number): Promise<{ ok: number; failed: number; seconds: number }> {
