@@ -119,6 +119,7 @@ export const INFERENCE_ATTRIBUTE_COLUMNS: readonly InferenceAttributeColumn[] = 
   // Content governance.
   c('content_input_policy', A.ATTR_AUDIT_CONTENT_INPUT_POLICY, 'string', LC),
   c('content_output_policy', A.ATTR_AUDIT_CONTENT_OUTPUT_POLICY, 'string', LC),
+  c('content_system_instructions_policy', A.ATTR_AUDIT_CONTENT_SYSTEM_INSTRUCTIONS_POLICY, 'string', LC),
   c('input_hash', A.ATTR_AUDIT_INPUT_HASH, 'string', STR),
   c('output_hash', A.ATTR_AUDIT_OUTPUT_HASH, 'string', STR),
   c('system_instructions_hash', A.ATTR_AUDIT_SYSTEM_INSTRUCTIONS_HASH, 'string', STR),

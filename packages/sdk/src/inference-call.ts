@@ -17,6 +17,7 @@ import {
 import {
   ATTR_AUDIT_CONTENT_INPUT_POLICY,
   ATTR_AUDIT_CONTENT_OUTPUT_POLICY,
+  ATTR_AUDIT_CONTENT_SYSTEM_INSTRUCTIONS_POLICY,
   ATTR_AUDIT_DIAGNOSTICS,
   ATTR_AUDIT_ERROR_CODE,
   ATTR_AUDIT_FEATURE,
@@ -216,6 +217,7 @@ export class InferenceCall {
     const { policies } = resolved.content;
     own[ATTR_AUDIT_CONTENT_INPUT_POLICY] = policies.input;
     own[ATTR_AUDIT_CONTENT_OUTPUT_POLICY] = policies.output;
+    if (req.systemInstructions !== undefined) own[ATTR_AUDIT_CONTENT_SYSTEM_INSTRUCTIONS_POLICY] = policies.systemInstructions;
 
     // Extras go first so the SDK's own attributes win over them.
     let startAttrs = own;

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import {
   ATTR_AUDIT_CONTENT_INPUT_POLICY,
   ATTR_AUDIT_CONTENT_OUTPUT_POLICY,
+  ATTR_AUDIT_CONTENT_SYSTEM_INSTRUCTIONS_POLICY,
   ATTR_AUDIT_DIAGNOSTICS,
   ATTR_AUDIT_HASH_KEY_ID,
   ATTR_AUDIT_INPUT_HASH,
@@ -96,6 +97,7 @@ describe('content policy', () => {
     expect(a).to.include({
       [ATTR_AUDIT_CONTENT_INPUT_POLICY]: 'hash',
       [ATTR_AUDIT_CONTENT_OUTPUT_POLICY]: 'hash',
+      [ATTR_AUDIT_CONTENT_SYSTEM_INSTRUCTIONS_POLICY]: 'hash',
       [ATTR_AUDIT_INPUT_HASH]: keyed(canonicalContent(INPUT_JSON)),
       [ATTR_AUDIT_SYSTEM_INSTRUCTIONS_HASH]: keyed(canonicalContent(SYSTEM_JSON)),
       [ATTR_AUDIT_OUTPUT_HASH]: keyed('I found two charges; refunding one.'),
@@ -173,7 +175,11 @@ describe('content policy', () => {
     expect(json(a[ATTR_GEN_AI_INPUT_MESSAGES])).to.deep.equal(INPUT_JSON);
     expect(json(a[ATTR_GEN_AI_SYSTEM_INSTRUCTIONS])).to.deep.equal(SYSTEM_JSON);
     expect(a).not.to.have.any.keys(ATTR_GEN_AI_OUTPUT_MESSAGES, ATTR_AUDIT_OUTPUT_HASH);
-    expect(a).to.include({ [ATTR_AUDIT_CONTENT_INPUT_POLICY]: 'full', [ATTR_AUDIT_CONTENT_OUTPUT_POLICY]: 'none' });
+    expect(a).to.include({
+      [ATTR_AUDIT_CONTENT_INPUT_POLICY]: 'full',
+      [ATTR_AUDIT_CONTENT_OUTPUT_POLICY]: 'none',
+      [ATTR_AUDIT_CONTENT_SYSTEM_INSTRUCTIONS_POLICY]: 'redacted',
+    });
   });
 
   it('lets field policies override the common one', async () => {

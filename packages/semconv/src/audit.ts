@@ -21,6 +21,8 @@ export const ATTR_AUDIT_PROMPT_TEMPLATE_VERSION = 'slm_audit.prompt.template.ver
 export const ATTR_AUDIT_CONTENT_INPUT_POLICY = 'slm_audit.content.input_policy';
 /** Policy applied to the output. */
 export const ATTR_AUDIT_CONTENT_OUTPUT_POLICY = 'slm_audit.content.output_policy';
+/** Policy applied to the system instructions. */
+export const ATTR_AUDIT_CONTENT_SYSTEM_INSTRUCTIONS_POLICY = 'slm_audit.content.system_instructions_policy';
 /** Keyed HMAC-SHA256 (hex) of the canonical input messages. */
 export const ATTR_AUDIT_INPUT_HASH = 'slm_audit.input.hash';
 /** Keyed HMAC-SHA256 (hex) of the output text. */
