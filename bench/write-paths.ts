@@ -1,7 +1,8 @@
 /*
- * Engine-only cost of the two ways to fill both tables, for the storage decision
+ * Engine-only cost of the ways to fill the audit tables, for the storage decision
  * (write both tables, or write otel_traces and let a materialized view fill
- * slm_inferences, as a collector's rows would). Same prebuilt rows, same process,
+ * slm_inferences, as a collector's rows would), and the bound of writing only
+ * slm_inferences (an audit-only mode). Same prebuilt rows, same process,
  * each way run twice in alternation because the machine is noisy.
  *
  *   npx tsx bench/write-paths.ts
@@ -39,13 +40,15 @@ const select = `SELECT Timestamp AS timestamp, Duration AS duration_ns, TraceId 
   FROM x.otel_traces WHERE mapContains(SpanAttributes, 'gen_ai.operation.name')`;
 
 const dir = mkdtempSync(join(tmpdir(), 'slm-audit-write-paths-'));
-for (const mode of ['two inserts (today)', 'otel_traces + MV', 'two inserts (today)', 'otel_traces + MV']) {
+const MODES = ['two inserts (today)', 'otel_traces + MV', 'slm_inferences only (audit-only bound)'];
+for (const mode of [...MODES, ...MODES]) {
   const s = await EmbeddedStore.open({ path: dir, database: 'x' });
   await ensureSchema(s);
   if (mode.includes('MV')) await s.exec(`CREATE MATERIALIZED VIEW x.inf_mv TO x.slm_inferences AS ${select}`);
   const t = performance.now();
   for (const p of payloads) {
     if (mode.includes('MV')) await s.insert('x.otel_traces', p.traces);
+    else if (mode.includes('only')) await s.insert('x.slm_inferences', p.inferences);
     else await Promise.all([s.insert('x.otel_traces', p.traces), s.insert('x.slm_inferences', p.inferences)]);
   }
   const ms = performance.now() - t;
