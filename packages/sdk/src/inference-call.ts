@@ -60,7 +60,6 @@ import type {
   InferenceRequest,
   InferenceResponse,
   ModelIdentity,
-  Usage,
 } from './types.js';
 import type { PipelineRun, ResolvedConfig } from './internal-types.js';
 import { getAuditContext } from './audit-context.js';
@@ -82,18 +81,8 @@ import {
 } from './request-attributes.js';
 import { getTracer } from './tracer.js';
 
-/** What the caller reported, merged over setResponse calls. */
-interface ResponseState {
-  id?: string;
-  model?: string;
-  finishReasons?: string[];
-  output?: string | Uint8Array;
-  reasoning?: string | Uint8Array;
-  usage?: Usage;
-  confidence?: Confidence;
-  modelIdentity?: ModelIdentity;
-  attributes?: Attributes;
-}
+/** What the caller reported, merged over setResponse calls: the public shape, field by field. */
+type ResponseState = InferenceResponse;
 
 function mergeDefined<T extends object>(base: T | undefined, over: T | undefined): T | undefined {
   if (over === undefined || over === null || typeof over !== 'object') return base;
